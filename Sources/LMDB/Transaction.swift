@@ -1,0 +1,96 @@
+import CLMDB
+
+/// An LMDB transaction (read-only or read-write).
+///
+/// Buffers returned by ``get(_:key:)`` and cursors point into the memory map and stay valid
+/// until the transaction ends or (for write transactions) the same key is written again.
+public final class Transaction: @unchecked Sendable {
+    let handle: OpaquePointer
+    public let isReadOnly: Bool
+    private var finished = false
+
+    init(environment: Environment, parent: Transaction?, readOnly: Bool) throws(LMDBError) {
+        var txn: OpaquePointer?
+        try check(mdb_txn_begin(environment.handle, parent?.handle, readOnly ? UInt32(MDB_RDONLY) : 0, &txn))
+        self.handle = txn!
+        self.isReadOnly = readOnly
+    }
+
+    deinit {
+        if !finished { mdb_txn_abort(handle) }
+    }
+
+    /// Begins a nested write transaction: its changes join this one on commit, or vanish on abort.
+    public func child(environment: Environment) throws -> Transaction {
+        try Transaction(environment: environment, parent: self, readOnly: false)
+    }
+
+    /// Commits. For a top-level write transaction this is the durable point (fsync).
+    public func commit() throws {
+        finished = true
+        try check(mdb_txn_commit(handle))
+    }
+
+    /// Abandons the transaction and its changes.
+    public func abort() {
+        guard !finished else { return }
+        finished = true
+        mdb_txn_abort(handle)
+    }
+
+    /// The value stored under `key`, pointing into the map, or nil.
+    public func get(_ db: Database, key: UnsafeRawBufferPointer) throws -> UnsafeRawBufferPointer? {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val()
+        let rc = mdb_get(handle, db.dbi, &k, &v)
+        if rc == MDB_NOTFOUND { return nil }
+        try check(rc)
+        return UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)
+    }
+
+    /// The value stored under `key`, copied out, or nil.
+    public func get(_ db: Database, key: [UInt8]) throws -> [UInt8]? {
+        try key.withUnsafeBytes { k in try get(db, key: k).map { Array($0) } }
+    }
+
+    /// Stores `value` under `key`. With `noOverwrite`, throws ``LMDBError/keyExists`` if present.
+    public func put(_ db: Database, key: [UInt8], value: UnsafeRawBufferPointer, noOverwrite: Bool = false) throws {
+        try key.withUnsafeBytes { k in
+            var kv = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
+            var vv = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+            try check(mdb_put(handle, db.dbi, &kv, &vv, noOverwrite ? UInt32(MDB_NOOVERWRITE) : 0))
+        }
+    }
+
+    /// Stores `value` under `key`.
+    public func put(_ db: Database, key: [UInt8], value: [UInt8], noOverwrite: Bool = false) throws {
+        try value.withUnsafeBytes { try put(db, key: key, value: $0, noOverwrite: noOverwrite) }
+    }
+
+    /// Reserves `size` bytes for `key` and lets `fill` write them in place (no intermediate copy).
+    public func putReserved(_ db: Database, key: [UInt8], size: Int, fill: (UnsafeMutableRawBufferPointer) throws -> Void) throws {
+        try key.withUnsafeBytes { k in
+            var kv = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
+            var vv = MDB_val(mv_size: size, mv_data: nil)
+            try check(mdb_put(handle, db.dbi, &kv, &vv, UInt32(MDB_RESERVE)))
+            try fill(UnsafeMutableRawBufferPointer(start: vv.mv_data, count: size))
+        }
+    }
+
+    /// Deletes `key`; returns false when it was not there.
+    @discardableResult
+    public func delete(_ db: Database, key: [UInt8]) throws -> Bool {
+        try key.withUnsafeBytes { k in
+            var kv = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
+            let rc = mdb_del(handle, db.dbi, &kv, nil)
+            if rc == MDB_NOTFOUND { return false }
+            try check(rc)
+            return true
+        }
+    }
+
+    /// Opens a cursor on `db`, valid until the transaction ends.
+    public func cursor(_ db: Database) throws -> Cursor {
+        try Cursor(transaction: self, db: db)
+    }
+}

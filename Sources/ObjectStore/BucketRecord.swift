@@ -1,0 +1,51 @@
+public import Foundation
+
+/// A bucket as stored: name → record in the `buckets` database.
+public struct BucketRecord: Sendable, Equatable {
+    static let formatVersion: UInt8 = 1
+
+    /// The bucket name.
+    public var name: String
+    /// Internal numeric id; object keys are prefixed with it, so a re-created bucket starts empty.
+    public var id: UInt64
+    /// Canonical user id of the owner.
+    public var ownerId: String
+    public var created: Date
+    public var region: String
+
+    public init(name: String, id: UInt64, ownerId: String, created: Date, region: String) {
+        self.name = name
+        self.id = id
+        self.ownerId = ownerId
+        self.created = created
+        self.region = region
+    }
+
+    func encoded() -> [UInt8] {
+        var w = RecordWriter(version: Self.formatVersion)
+        w.field(1, id)
+        w.field(2, ownerId)
+        w.field(3, Int64(created.timeIntervalSince1970 * 1000))
+        w.field(4, region)
+        return w.bytes
+    }
+
+    init(name: String, decoding bytes: UnsafeRawBufferPointer) throws(ObjectStoreError) {
+        var r = try RecordReader(bytes)
+        guard r.version <= Self.formatVersion else { throw .corruptRecord }
+        self.name = name
+        self.id = 0
+        self.ownerId = ""
+        self.created = Date(timeIntervalSince1970: 0)
+        self.region = ""
+        while let (tag, value) = try r.next() {
+            switch tag {
+            case 1: id = try RecordReader.uint64(value)
+            case 2: ownerId = RecordReader.string(value)
+            case 3: created = Date(timeIntervalSince1970: Double(try RecordReader.int64(value)) / 1000)
+            case 4: region = RecordReader.string(value)
+            default: break
+            }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+public import Foundation
+
+/// The checksum algorithms S3 clients may attach to an object (`x-amz-checksum-*`).
+public enum ChecksumAlgorithm: String, Sendable, CaseIterable {
+    case crc32 = "CRC32"
+    case crc32c = "CRC32C"
+    case crc64nvme = "CRC64NVME"
+    case sha1 = "SHA1"
+    case sha256 = "SHA256"
+
+    /// The header suffix: `x-amz-checksum-<suffix>`.
+    public var headerSuffix: String { rawValue.lowercased() }
+}
+
+/// A whole-object checksum as stored: the algorithm and its base64 value.
+public struct StoredChecksum: Sendable, Equatable {
+    public var algorithm: ChecksumAlgorithm
+    public var base64: String
+    public init(algorithm: ChecksumAlgorithm, base64: String) {
+        self.algorithm = algorithm
+        self.base64 = base64
+    }
+}
+
+/// The metadata a client sets on an object: content headers and `x-amz-meta-*` pairs.
+public struct ObjectMetadata: Sendable, Equatable {
+    public var contentType: String?
+    /// Stored content headers (`cache-control`, `content-disposition`, `content-encoding`,
+    /// `content-language`, `expires`), lowercased names, in a fixed order.
+    public var contentHeaders: [String: String]
+    /// User metadata: names lowercased and without the `x-amz-meta-` prefix.
+    public var user: [String: String]
+
+    public init(contentType: String? = nil, contentHeaders: [String: String] = [:], user: [String: String] = [:]) {
+        self.contentType = contentType
+        self.contentHeaders = contentHeaders
+        self.user = user
+    }
+
+    /// The content headers S3 stores and returns.
+    public static let storedContentHeaders = ["cache-control", "content-disposition", "content-encoding", "content-language", "expires"]
+}
+
+/// An object as stored: `bucketId ‖ key` → record in the `objects` database. The body lives in
+/// the `chunks` database under `blobId ‖ chunk index`.
+public struct ObjectRecord: Sendable, Equatable {
+    static let formatVersion: UInt8 = 1
+
+    public var size: UInt64
+    /// ETag without quotes: MD5 hex, or `<md5 of part md5s>-N` for multipart objects.
+    public var etag: String
+    public var lastModified: Date
+    public var metadata: ObjectMetadata
+    public var checksum: StoredChecksum?
+    public var ownerId: String
+    /// Where the body is: its blob id, the chunk size it was cut into, and how many chunks.
+    public var blobId: UInt64
+    public var chunkSize: UInt32
+    public var chunkCount: UInt32
+
+    public init(size: UInt64, etag: String, lastModified: Date, metadata: ObjectMetadata, checksum: StoredChecksum?,
+                ownerId: String, blobId: UInt64, chunkSize: UInt32, chunkCount: UInt32) {
+        self.size = size
+        self.etag = etag
+        self.lastModified = lastModified
+        self.metadata = metadata
+        self.checksum = checksum
+        self.ownerId = ownerId
+        self.blobId = blobId
+        self.chunkSize = chunkSize
+        self.chunkCount = chunkCount
+    }
+
+    func encoded() -> [UInt8] {
+        var w = RecordWriter(version: Self.formatVersion)
+        w.field(1, size)
+        w.field(2, etag)
+        w.field(3, Int64((lastModified.timeIntervalSince1970 * 1000).rounded()))
+        if let ct = metadata.contentType { w.field(4, ct) }
+        if !metadata.contentHeaders.isEmpty { w.field(5, pairs: metadata.contentHeaders.sorted { $0.key < $1.key }) }
+        if !metadata.user.isEmpty { w.field(6, pairs: metadata.user.sorted { $0.key < $1.key }) }
+        if let checksum {
+            w.field(7, checksum.algorithm.rawValue)
+            w.field(8, checksum.base64)
+        }
+        w.field(9, ownerId)
+        w.field(10, blobId)
+        w.field(11, UInt64(chunkSize))
+        w.field(12, UInt64(chunkCount))
+        return w.bytes
+    }
+
+    init(decoding bytes: UnsafeRawBufferPointer) throws(ObjectStoreError) {
+        var r = try RecordReader(bytes)
+        guard r.version <= Self.formatVersion else { throw .corruptRecord }
+        self.init(size: 0, etag: "", lastModified: Date(timeIntervalSince1970: 0), metadata: .init(), checksum: nil,
+                  ownerId: "", blobId: 0, chunkSize: 0, chunkCount: 0)
+        var algorithm: ChecksumAlgorithm?
+        var checksumValue: String?
+        while let (tag, value) = try r.next() {
+            switch tag {
+            case 1: size = try RecordReader.uint64(value)
+            case 2: etag = RecordReader.string(value)
+            case 3: lastModified = Date(timeIntervalSince1970: Double(try RecordReader.int64(value)) / 1000)
+            case 4: metadata.contentType = RecordReader.string(value)
+            case 5: metadata.contentHeaders = Dictionary(try RecordReader.pairs(value), uniquingKeysWith: { a, _ in a })
+            case 6: metadata.user = Dictionary(try RecordReader.pairs(value), uniquingKeysWith: { a, _ in a })
+            case 7: algorithm = ChecksumAlgorithm(rawValue: RecordReader.string(value))
+            case 8: checksumValue = RecordReader.string(value)
+            case 9: ownerId = RecordReader.string(value)
+            case 10: blobId = try RecordReader.uint64(value)
+            case 11: chunkSize = UInt32(try RecordReader.uint64(value))
+            case 12: chunkCount = UInt32(try RecordReader.uint64(value))
+            default: break
+            }
+        }
+        if let algorithm, let checksumValue { checksum = StoredChecksum(algorithm: algorithm, base64: checksumValue) }
+    }
+}

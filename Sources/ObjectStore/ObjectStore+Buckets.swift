@@ -1,0 +1,82 @@
+import Foundation
+import LMDB
+
+extension ObjectStore {
+    /// Whether `name` follows the AWS general-purpose bucket naming rules.
+    /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+    public static func isValidBucketName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard (3...63).contains(bytes.count) else { return false }
+        let allowed: (UInt8) -> Bool = { ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2e || $0 == 0x2d }
+        guard bytes.allSatisfy(allowed) else { return false }
+        let alnum: (UInt8) -> Bool = { ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) }
+        guard alnum(bytes.first!), alnum(bytes.last!) else { return false }
+        if name.contains("..") || name.contains(".-") || name.contains("-.") { return false }
+        // Not formatted as an IPv4 address.
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        if parts.count == 4, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }) { return false }
+        for reserved in ["xn--", "sthree-", "amzn-s3-demo-"] where name.hasPrefix(reserved) { return false }
+        for reserved in ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] where name.hasSuffix(reserved) { return false }
+        return true
+    }
+
+    /// Creates a bucket owned by `ownerId`.
+    /// - Throws: `.invalidBucketName`, `.bucketAlreadyOwnedByYou`, `.bucketAlreadyExists`.
+    @discardableResult
+    public func createBucket(name: String, ownerId: String, region: String) async throws -> BucketRecord {
+        guard Self.isValidBucketName(name) else { throw ObjectStoreError.invalidBucketName }
+        let (buckets, meta) = (buckets, meta)
+        return try await write { txn in
+            if let existing = try txn.get(buckets, key: Array(name.utf8)) {
+                let record = try existing.withUnsafeBytes { try BucketRecord(name: name, decoding: $0) }
+                throw record.ownerId == ownerId ? ObjectStoreError.bucketAlreadyOwnedByYou : ObjectStoreError.bucketAlreadyExists
+            }
+            let counterKey = Array("nextBucketId".utf8)
+            let id = try txn.get(meta, key: counterKey).map { bytes in bytes.withUnsafeBytes { UInt64(bigEndianBytes: $0) } } ?? 1
+            try txn.put(meta, key: counterKey, value: (id + 1).bigEndianBytes)
+            let record = BucketRecord(name: name, id: id, ownerId: ownerId, created: Date(), region: region)
+            try txn.put(buckets, key: Array(name.utf8), value: record.encoded())
+            return record
+        }
+    }
+
+    /// The bucket named `name`, or nil.
+    public func bucket(named name: String) throws -> BucketRecord? {
+        try read { txn in try Self.bucket(txn, buckets, name: name) }
+    }
+
+    static func bucket(_ txn: Transaction, _ buckets: Database, name: String) throws -> BucketRecord? {
+        let key = Array(name.utf8)
+        guard let bytes = try key.withUnsafeBytes({ try txn.get(buckets, key: $0) }) else { return nil }
+        return try BucketRecord(name: name, decoding: bytes)
+    }
+
+    /// All buckets, in name order (optionally only those of one owner).
+    public func listBuckets(ownerId: String? = nil) throws -> [BucketRecord] {
+        try read { txn in
+            let cursor = try txn.cursor(buckets)
+            var result: [BucketRecord] = []
+            var entry = try cursor.first()
+            while let e = entry {
+                let record = try BucketRecord(name: String(decoding: e.key, as: UTF8.self), decoding: e.value)
+                if ownerId == nil || record.ownerId == ownerId { result.append(record) }
+                entry = try cursor.next()
+            }
+            return result
+        }
+    }
+
+    /// Deletes an empty bucket.
+    /// - Throws: `.noSuchBucket`, `.bucketNotEmpty`.
+    public func deleteBucket(name: String) async throws {
+        let (buckets, objects) = (buckets, objects)
+        try await write { txn in
+            guard let record = try Self.bucket(txn, buckets, name: name) else { throw ObjectStoreError.noSuchBucket }
+            let prefix = record.id.bigEndianBytes
+            if let first = try txn.cursor(objects).seek(atOrAfter: prefix), first.key.starts(with: prefix) {
+                throw ObjectStoreError.bucketNotEmpty
+            }
+            try txn.delete(buckets, key: Array(name.utf8))
+        }
+    }
+}

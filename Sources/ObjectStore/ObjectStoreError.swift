@@ -1,0 +1,21 @@
+/// Errors of the storage domain. They know nothing of HTTP; the API layer maps them to S3 codes.
+public enum ObjectStoreError: Error, Equatable, Sendable {
+    case noSuchBucket
+    case bucketAlreadyExists
+    case bucketAlreadyOwnedByYou
+    case bucketNotEmpty
+    case invalidBucketName
+    case noSuchKey
+    /// A conditional write (`If-Match` / `If-None-Match`) did not hold.
+    case preconditionFailed
+    /// The key is longer than this store can index (see ``ObjectStore/maxKeyLength``).
+    case keyTooLong
+    /// The key is empty or not valid UTF-8 text accepted by S3.
+    case invalidKey
+    /// The store has reached its map size or the disk is full.
+    case storageFull
+    /// A stored record could not be decoded, or has a format version newer than this build.
+    case corruptRecord
+    /// A lower-level failure (LMDB, file system) with a short description for logs.
+    case storage(String)
+}

@@ -1,0 +1,181 @@
+import Digests
+public import Foundation
+import LMDB
+
+/// What must hold for a write to proceed, checked in the same transaction that publishes it.
+public enum WriteCondition: Sendable, Equatable {
+    case none
+    /// `If-None-Match: *`: the key must not exist.
+    case ifNoneMatchAny
+    /// `If-Match`: the key must exist with one of these ETags (unquoted; `*` matches any).
+    case ifMatch([String])
+}
+
+/// One object body being written: bytes are cut into chunks as they arrive and written to
+/// LMDB in batches, under a staging record; ``commit(metadata:checksum:ownerId:condition:)``
+/// publishes the object in one transaction. Until then no reader can see it, and if the upload
+/// is discarded (or the process dies) its chunks are removed.
+///
+/// Used by one task at a time; not thread-safe.
+public final class ObjectUpload: @unchecked Sendable {
+    let store: ObjectStore
+    public let bucket: BucketRecord
+    public let key: String
+    let blobId: UInt64
+    private let chunkSize: Int
+    /// Full chunks are written once this many are pending, bounding memory per upload.
+    private let flushChunks: Int
+    private var current: [UInt8]
+    private var pending: [[UInt8]] = []
+    private var chunksWritten: UInt32 = 0
+    private var staged = false
+    private var done = false
+    private let md5 = Digest(.md5)
+    /// Bytes received so far.
+    public private(set) var size: UInt64 = 0
+
+    init(store: ObjectStore, bucket: BucketRecord, key: String, chunkSize: Int = ObjectStore.chunkSize, flushChunks: Int = 4) {
+        self.store = store
+        self.bucket = bucket
+        self.key = key
+        self.blobId = store.allocateBlobId()
+        self.chunkSize = chunkSize
+        self.flushChunks = flushChunks
+        self.current = []
+    }
+
+    deinit {
+        if staged && !done {
+            // Not committed and not discarded (e.g. the task was cancelled): clean up in the background.
+            let (store, blob, count) = (store, blobId, chunksWritten)
+            Task { try? await store.removeStaged(blob: blob, chunks: count) }
+        }
+    }
+
+    /// Appends body bytes (copied). Call ``flushIfNeeded()`` afterwards to bound memory.
+    public func append(_ bytes: UnsafeRawBufferPointer) {
+        md5.update(bytes)
+        size += UInt64(bytes.count)
+        var rest = bytes[...]
+        while !rest.isEmpty {
+            if current.isEmpty { current.reserveCapacity(min(chunkSize, max(rest.count, 4096))) }
+            let take = min(chunkSize - current.count, rest.count)
+            current.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest.prefix(take)))
+            rest = rest.dropFirst(take)
+            if current.count == chunkSize {
+                pending.append(current)
+                current = []
+            }
+        }
+    }
+
+    /// Writes pending full chunks when enough have gathered.
+    public func flushIfNeeded() async throws {
+        guard pending.count >= flushChunks else { return }
+        let chunks = pending
+        pending = []
+        let (db, stagingDb, blob, first, stage) = (store.chunks, store.staging, blobId, chunksWritten, !staged)
+        try await store.write { txn in
+            if stage {
+                try txn.put(stagingDb, key: blob.bigEndianBytes, value: UInt64(Date().timeIntervalSince1970).bigEndianBytes)
+            }
+            for (i, chunk) in chunks.enumerated() {
+                try txn.put(db, key: ObjectStore.chunkKey(blob: blob, index: first + UInt32(i)), value: chunk)
+            }
+        }
+        staged = true
+        chunksWritten += UInt32(chunks.count)
+    }
+
+    /// The MD5 of everything appended; finalizes the digest, so call once.
+    public func finishDigest() -> [UInt8] { md5.finalize() }
+
+    /// Publishes the object atomically and durably, replacing any previous version.
+    /// - Parameter md5: the value returned by ``finishDigest()``.
+    /// - Returns: the new record and the one it replaced, if any.
+    public func commit(md5: [UInt8], metadata: ObjectMetadata, checksum: StoredChecksum?, ownerId: String,
+                       condition: WriteCondition = .none, lastModified: Date = Date()) async throws -> (record: ObjectRecord, replaced: ObjectRecord?) {
+        precondition(!done, "commit after commit/discard")
+        if !current.isEmpty { pending.append(current); current = [] }
+        let chunks = pending
+        pending = []
+        let record = ObjectRecord(
+            size: size, etag: Hex.encode(md5), lastModified: lastModified, metadata: metadata, checksum: checksum,
+            ownerId: ownerId, blobId: blobId, chunkSize: UInt32(chunkSize), chunkCount: chunksWritten + UInt32(chunks.count))
+        let (store, bucket, key, blob, first, staged) = (store, bucket, key, blobId, chunksWritten, staged)
+        do {
+            let replaced = try await store.write { txn -> ObjectRecord? in
+                let replaced = try store.publish(txn, bucket: bucket, key: key, record: record, condition: condition)
+                for (i, chunk) in chunks.enumerated() {
+                    try txn.put(store.chunks, key: ObjectStore.chunkKey(blob: blob, index: first + UInt32(i)), value: chunk)
+                }
+                if staged { try txn.delete(store.staging, key: blob.bigEndianBytes) }
+                return replaced
+            }
+            done = true
+            return (record, replaced)
+        } catch {
+            await discard()
+            throw error
+        }
+    }
+
+    /// Abandons the upload and frees whatever was written.
+    public func discard() async {
+        guard !done else { return }
+        done = true
+        pending = []
+        current = []
+        if staged {
+            try? await store.removeStaged(blob: blobId, chunks: chunksWritten)
+        }
+    }
+}
+
+extension ObjectStore {
+    /// Starts writing a new body for `key` in `bucket`.
+    /// - Throws: `.keyTooLong` / `.invalidKey` before anything is written.
+    public func beginUpload(bucket: BucketRecord, key: String) throws -> ObjectUpload {
+        try validate(key: key)
+        return ObjectUpload(store: self, bucket: bucket, key: key)
+    }
+
+    /// Checks that `key` can be stored.
+    public func validate(key: String) throws {
+        if key.isEmpty { throw ObjectStoreError.invalidKey }
+        if key.utf8.count > maxKeyLength { throw ObjectStoreError.keyTooLong }
+        if key.utf8.contains(0) { throw ObjectStoreError.invalidKey }
+    }
+
+    /// Within a write transaction: checks the bucket and `condition`, stores `record` under
+    /// `key` and frees the body of the version it replaces.
+    func publish(_ txn: Transaction, bucket: BucketRecord, key: String, record: ObjectRecord,
+                 condition: WriteCondition) throws -> ObjectRecord? {
+        guard let current = try Self.bucket(txn, buckets, name: bucket.name), current.id == bucket.id else {
+            throw ObjectStoreError.noSuchBucket
+        }
+        let objKey = Self.objectKey(bucketId: bucket.id, key: key)
+        let existing = try objKey.withUnsafeBytes { try txn.get(objects, key: $0) }.map { try ObjectRecord(decoding: $0) }
+        switch condition {
+        case .none: break
+        case .ifNoneMatchAny:
+            if existing != nil { throw ObjectStoreError.preconditionFailed }
+        case .ifMatch(let etags):
+            guard let existing else { throw ObjectStoreError.noSuchKey }
+            if !etags.contains("*") && !etags.contains(existing.etag) { throw ObjectStoreError.preconditionFailed }
+        }
+        if let existing, existing.blobId != record.blobId {
+            try Self.deleteChunks(txn, chunks, blob: existing.blobId, count: existing.chunkCount)
+        }
+        try txn.put(objects, key: objKey, value: record.encoded())
+        return existing
+    }
+
+    func removeStaged(blob: UInt64, chunks count: UInt32) async throws {
+        let (chunks, staging) = (chunks, staging)
+        try await write { txn in
+            try Self.deleteChunks(txn, chunks, blob: blob, count: count)
+            try txn.delete(staging, key: blob.bigEndianBytes)
+        }
+    }
+}

@@ -1,0 +1,198 @@
+/// The S3 operation a request asks for, decided once from method, path and query keywords.
+///
+/// One parser, one enum, one switch (as Garage's `router.rs`): a path router cannot tell
+/// `GET /bucket?uploads` from `GET /bucket?cors`.
+enum Endpoint: Equatable, Sendable {
+    case listBuckets
+    case createBucket(bucket: String)
+    case deleteBucket(bucket: String)
+    case headBucket(bucket: String)
+    case getBucketLocation(bucket: String)
+    case getBucketVersioning(bucket: String)
+    case listObjects(bucket: String)
+    case listObjectsV2(bucket: String)
+    case listObjectVersions(bucket: String)
+    case deleteObjects(bucket: String)
+    case putObject(bucket: String, key: String)
+    case copyObject(bucket: String, key: String)
+    case getObject(bucket: String, key: String)
+    case headObject(bucket: String, key: String)
+    case deleteObject(bucket: String, key: String)
+    /// A known S3 operation Shoebox does not implement yet: answered with 501 NotImplemented.
+    case notImplemented(operation: String, bucket: String?)
+
+    /// The bucket the operation addresses, if any.
+    var bucket: String? {
+        switch self {
+        case .listBuckets: nil
+        case .createBucket(let b), .deleteBucket(let b), .headBucket(let b), .getBucketLocation(let b),
+             .getBucketVersioning(let b), .listObjects(let b), .listObjectsV2(let b), .listObjectVersions(let b),
+             .deleteObjects(let b):
+            b
+        case .putObject(let b, _), .copyObject(let b, _), .getObject(let b, _), .headObject(let b, _), .deleteObject(let b, _):
+            b
+        case .notImplemented(_, let b): b
+        }
+    }
+
+    /// Whether the operation reads a request body (so `Expect: 100-continue` matters).
+    var takesBody: Bool {
+        switch self {
+        case .putObject, .deleteObjects, .createBucket: true
+        default: false
+        }
+    }
+
+    /// Bucket sub-resources S3 defines that Shoebox does not implement yet, by method.
+    private static let bucketSubresources: [String: String] = [
+        "acl": "BucketAcl", "cors": "BucketCors", "notification": "BucketNotificationConfiguration",
+        "policy": "BucketPolicy", "policyStatus": "BucketPolicyStatus", "lifecycle": "BucketLifecycleConfiguration",
+        "tagging": "BucketTagging", "website": "BucketWebsite", "encryption": "BucketEncryption",
+        "replication": "BucketReplication", "logging": "BucketLogging", "requestPayment": "BucketRequestPayment",
+        "accelerate": "BucketAccelerateConfiguration", "object-lock": "ObjectLockConfiguration",
+        "ownershipControls": "BucketOwnershipControls", "publicAccessBlock": "PublicAccessBlock",
+        "analytics": "BucketAnalyticsConfiguration", "inventory": "BucketInventoryConfiguration",
+        "metrics": "BucketMetricsConfiguration", "intelligent-tiering": "BucketIntelligentTieringConfiguration",
+        "uploads": "MultipartUploads",
+    ]
+    private static let objectSubresources: [String: String] = [
+        "acl": "ObjectAcl", "tagging": "ObjectTagging", "uploads": "CreateMultipartUpload", "uploadId": "MultipartUpload",
+        "partNumber": "GetObject partNumber", "retention": "ObjectRetention", "legal-hold": "ObjectLegalHold",
+        "torrent": "GetObjectTorrent", "restore": "RestoreObject", "select": "SelectObjectContent",
+        "attributes": "GetObjectAttributes", "versionId": "object versions",
+    ]
+
+    private static func verb(_ method: String) -> String {
+        switch method {
+        case "GET": "Get"
+        case "PUT": "Put"
+        case "DELETE": "Delete"
+        case "POST": "Post"
+        default: method
+        }
+    }
+
+    /// Decides the endpoint. `bucket` and `key` are already percent-decoded (key nil or empty
+    /// for bucket-level requests); `query` holds decoded query parameters.
+    static func from(method: String, bucket: String?, key: String?, query: QueryParameters, hasCopySource: Bool) throws -> Endpoint {
+        guard let bucket else {
+            if method == "GET" || method == "HEAD" { return .listBuckets }
+            throw S3Error(.methodNotAllowed)
+        }
+        if let key, !key.isEmpty {
+            // versionId=null is the only version of an object in an unversioned bucket.
+            if let name = query.names.first(where: { objectSubresources[$0] != nil }),
+               !(name == "versionId" && query["versionId"] == "null") {
+                return .notImplemented(operation: "\(verb(method))\(objectSubresources[name]!)", bucket: bucket)
+            }
+            switch method {
+            case "GET": return .getObject(bucket: bucket, key: key)
+            case "HEAD": return .headObject(bucket: bucket, key: key)
+            case "PUT": return hasCopySource ? .copyObject(bucket: bucket, key: key) : .putObject(bucket: bucket, key: key)
+            case "DELETE": return .deleteObject(bucket: bucket, key: key)
+            case "POST": return .notImplemented(operation: "POST on an object", bucket: bucket)
+            default: throw S3Error(.methodNotAllowed)
+            }
+        }
+        switch method {
+        case "GET":
+            if query.has("location") { return .getBucketLocation(bucket: bucket) }
+            if query.has("versioning") { return .getBucketVersioning(bucket: bucket) }
+            if query.has("versions") { return .listObjectVersions(bucket: bucket) }
+            if let name = query.names.first(where: { bucketSubresources[$0] != nil }) {
+                return .notImplemented(operation: name == "uploads" ? "ListMultipartUploads" : "Get\(bucketSubresources[name]!)", bucket: bucket)
+            }
+            return query["list-type"] == "2" ? .listObjectsV2(bucket: bucket) : .listObjects(bucket: bucket)
+        case "HEAD":
+            return .headBucket(bucket: bucket)
+        case "PUT":
+            if query.has("versioning") { return .notImplemented(operation: "PutBucketVersioning", bucket: bucket) }
+            if let name = query.names.first(where: { bucketSubresources[$0] != nil }) {
+                return .notImplemented(operation: "Put\(bucketSubresources[name]!)", bucket: bucket)
+            }
+            return .createBucket(bucket: bucket)
+        case "DELETE":
+            if let name = query.names.first(where: { bucketSubresources[$0] != nil }) {
+                return .notImplemented(operation: "Delete\(bucketSubresources[name]!)", bucket: bucket)
+            }
+            return .deleteBucket(bucket: bucket)
+        case "POST":
+            if query.has("delete") { return .deleteObjects(bucket: bucket) }
+            return .notImplemented(operation: "PostObject (browser form upload)", bucket: bucket)
+        default:
+            throw S3Error(.methodNotAllowed)
+        }
+    }
+}
+
+/// Decoded query parameters in arrival order.
+struct QueryParameters: Sendable {
+    private(set) var pairs: [(name: String, value: String)] = []
+
+    init(raw: String) {
+        for part in raw.split(separator: "&", omittingEmptySubsequences: true) {
+            if let eq = part.firstIndex(of: "=") {
+                pairs.append((PercentDecoding.decode(part[..<eq], plusAsSpace: true) ?? String(part[..<eq]),
+                              PercentDecoding.decode(part[part.index(after: eq)...], plusAsSpace: true) ?? String(part[part.index(after: eq)...])))
+            } else {
+                pairs.append((PercentDecoding.decode(part, plusAsSpace: true) ?? String(part), ""))
+            }
+        }
+    }
+
+    var names: [String] { pairs.map(\.name) }
+    func has(_ name: String) -> Bool { pairs.contains { $0.name == name } }
+    subscript(_ name: String) -> String? { pairs.first { $0.name == name }?.value }
+}
+
+/// Percent-decoding of URL parts, done once here (Hummingbird hands over the raw path).
+enum PercentDecoding {
+    /// Decodes `%XX` escapes (and `+` as space when asked); nil when an escape is malformed or
+    /// the result is not UTF-8.
+    static func decode(_ s: some StringProtocol, plusAsSpace: Bool = false) -> String? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(s.utf8.count)
+        var it = s.utf8.makeIterator()
+        while let b = it.next() {
+            if b == UInt8(ascii: "%") {
+                guard let h = it.next(), let l = it.next(), let hv = hexValue(h), let lv = hexValue(l) else { return nil }
+                bytes.append(hv << 4 | lv)
+            } else if plusAsSpace && b == UInt8(ascii: "+") {
+                bytes.append(0x20)
+            } else {
+                bytes.append(b)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 0x30...0x39: c - 0x30
+        case 0x41...0x46: c - 0x41 + 10
+        case 0x61...0x66: c - 0x61 + 10
+        default: nil
+        }
+    }
+
+    /// URL-encodes for `encoding-type=url` listings: like AWS, everything but unreserved
+    /// characters and `/` is escaped.
+    static func encodeForListing(_ s: String) -> String {
+        var out = ""
+        for b in s.utf8 {
+            switch b {
+            case 0x41...0x5a, 0x61...0x7a, 0x30...0x39, UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"), UInt8(ascii: "/"):
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            default:
+                out += "%" + String(b, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
+        }
+        return out
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int, with pad: Character = "0") -> String {
+        count >= width ? self : String(repeating: pad, count: width - count) + self
+    }
+}

@@ -1,0 +1,118 @@
+import Digests
+import ObjectStore
+
+/// Verifies a request body as it streams: `Content-MD5`, a signed `x-amz-content-sha256` and
+/// one `x-amz-checksum-*` value, each computed only when the request asks for it.
+struct PayloadVerifier {
+    private enum Running {
+        case crc32(CRC32), crc32c(CRC32C), crc64(CRC64NVME), digest(Digest)
+
+        init(_ algorithm: ChecksumAlgorithm) {
+            switch algorithm {
+            case .crc32: self = .crc32(CRC32())
+            case .crc32c: self = .crc32c(CRC32C())
+            case .crc64nvme: self = .crc64(CRC64NVME())
+            case .sha1: self = .digest(Digest(.sha1))
+            case .sha256: self = .digest(Digest(.sha256))
+            }
+        }
+
+        mutating func update(_ bytes: UnsafeRawBufferPointer) {
+            switch self {
+            case .crc32(var c): c.update(bytes); self = .crc32(c)
+            case .crc32c(var c): c.update(bytes); self = .crc32c(c)
+            case .crc64(var c): c.update(bytes); self = .crc64(c)
+            case .digest(let d): d.update(bytes)
+            }
+        }
+
+        func finalize() -> [UInt8] {
+            switch self {
+            case .crc32(let c): c.bytes
+            case .crc32c(let c): c.bytes
+            case .crc64(let c): c.bytes
+            case .digest(let d): d.finalize()
+            }
+        }
+    }
+
+    private let expectedMD5: [UInt8]?
+    private let expectedSHA256: [UInt8]?
+    private let sha256: Digest?
+    private let checksumAlgorithm: ChecksumAlgorithm?
+    private let expectedChecksum: [UInt8]?
+    private var checksum: Running?
+
+    /// Reads what to verify from the request headers.
+    /// - Throws: InvalidDigest for a malformed Content-MD5, InvalidRequest for malformed or
+    ///   conflicting checksum headers.
+    init(_ request: S3Request) throws {
+        if let md5 = request.header("content-md5") {
+            guard let bytes = Base64.decode(md5), bytes.count == 16 else { throw S3Error(.invalidDigest) }
+            expectedMD5 = bytes
+        } else {
+            expectedMD5 = nil
+        }
+        if let hash = request.payloadHash, hash != "unsigned-payload", let bytes = Hex.decode(hash) {
+            expectedSHA256 = bytes
+            sha256 = Digest(.sha256)
+        } else {
+            expectedSHA256 = nil
+            sha256 = nil
+        }
+        let given = ChecksumAlgorithm.allCases.compactMap { algorithm in
+            request.header("x-amz-checksum-\(algorithm.headerSuffix)").map { (algorithm, $0) }
+        }
+        guard given.count <= 1 else {
+            throw S3Error(.invalidRequest, "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
+        }
+        if let (algorithm, value) = given.first {
+            guard let bytes = Base64.decode(value), bytes.count == Self.length(algorithm) else {
+                throw S3Error(.invalidRequest, "Value for x-amz-checksum-\(algorithm.headerSuffix) header is invalid.")
+            }
+            checksumAlgorithm = algorithm
+            expectedChecksum = bytes
+        } else if let name = request.header("x-amz-sdk-checksum-algorithm") ?? request.header("x-amz-checksum-algorithm") {
+            // The client names an algorithm without a value: compute and store it.
+            guard let algorithm = ChecksumAlgorithm(rawValue: name.uppercased()) else {
+                throw S3Error(.invalidRequest, "Checksum algorithm \(name) is not supported.")
+            }
+            checksumAlgorithm = algorithm
+            expectedChecksum = nil
+        } else {
+            checksumAlgorithm = nil
+            expectedChecksum = nil
+        }
+        checksum = checksumAlgorithm.map(Running.init)
+    }
+
+    private static func length(_ algorithm: ChecksumAlgorithm) -> Int {
+        switch algorithm {
+        case .crc32, .crc32c: 4
+        case .crc64nvme: 8
+        case .sha1: 20
+        case .sha256: 32
+        }
+    }
+
+    mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        sha256?.update(bytes)
+        checksum?.update(bytes)
+    }
+
+    /// Compares what was computed with what the client declared.
+    /// - Parameter md5: the body's MD5 (computed by the store for the ETag).
+    /// - Returns: the checksum to store with the object, if any.
+    func verify(md5: [UInt8]) throws -> StoredChecksum? {
+        if let expectedMD5, expectedMD5 != md5 { throw S3Error(.badDigest) }
+        if let expectedSHA256, let sha256, sha256.finalize() != expectedSHA256 {
+            throw S3Error(.xAmzContentSHA256Mismatch)
+        }
+        guard let checksumAlgorithm, let checksum else { return nil }
+        let computed = checksum.finalize()
+        if let expectedChecksum, expectedChecksum != computed {
+            throw S3Error(.badDigest, "The \(checksumAlgorithm.rawValue) you specified did not match the calculated checksum.")
+        }
+        return StoredChecksum(algorithm: checksumAlgorithm, base64: Base64.encode(computed))
+    }
+}

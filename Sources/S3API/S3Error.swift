@@ -1,0 +1,157 @@
+import ObjectStore
+import SigV4
+
+/// Every S3 error code Shoebox answers with: the one table of code strings and HTTP statuses.
+/// https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList
+enum S3ErrorCode: String, CaseIterable, Sendable {
+    case accessDenied = "AccessDenied"
+    case authorizationHeaderMalformed = "AuthorizationHeaderMalformed"
+    case badDigest = "BadDigest"
+    case bucketAlreadyExists = "BucketAlreadyExists"
+    case bucketAlreadyOwnedByYou = "BucketAlreadyOwnedByYou"
+    case bucketNotEmpty = "BucketNotEmpty"
+    case entityTooLarge = "EntityTooLarge"
+    case incompleteBody = "IncompleteBody"
+    case insufficientStorage = "InsufficientStorage"
+    case internalError = "InternalError"
+    case illegalLocationConstraint = "IllegalLocationConstraintException"
+    case invalidAccessKeyId = "InvalidAccessKeyId"
+    case invalidArgument = "InvalidArgument"
+    case invalidBucketName = "InvalidBucketName"
+    case invalidDigest = "InvalidDigest"
+    case invalidRange = "InvalidRange"
+    case invalidRequest = "InvalidRequest"
+    case invalidURI = "InvalidURI"
+    case keyTooLong = "KeyTooLongError"
+    case malformedXML = "MalformedXML"
+    case methodNotAllowed = "MethodNotAllowed"
+    case missingContentLength = "MissingContentLength"
+    case noSuchBucket = "NoSuchBucket"
+    case noSuchKey = "NoSuchKey"
+    case noSuchVersion = "NoSuchVersion"
+    case notImplemented = "NotImplemented"
+    case notModified = "NotModified"
+    case preconditionFailed = "PreconditionFailed"
+    case requestTimeTooSkewed = "RequestTimeTooSkewed"
+    case signatureDoesNotMatch = "SignatureDoesNotMatch"
+    case slowDown = "SlowDown"
+    case xAmzContentSHA256Mismatch = "XAmzContentSHA256Mismatch"
+
+    /// The HTTP status for this code.
+    var status: Int {
+        switch self {
+        case .notModified: 304
+        case .authorizationHeaderMalformed, .badDigest, .illegalLocationConstraint, .entityTooLarge, .incompleteBody, .invalidArgument,
+             .invalidBucketName, .invalidDigest, .invalidRequest, .invalidURI, .keyTooLong, .malformedXML,
+             .xAmzContentSHA256Mismatch:
+            400
+        case .accessDenied, .invalidAccessKeyId, .requestTimeTooSkewed, .signatureDoesNotMatch: 403
+        case .noSuchBucket, .noSuchKey, .noSuchVersion: 404
+        case .methodNotAllowed: 405
+        case .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty: 409
+        case .missingContentLength: 411
+        case .preconditionFailed: 412
+        case .invalidRange: 416
+        case .internalError: 500
+        case .notImplemented: 501
+        case .slowDown: 503
+        case .insufficientStorage: 507
+        }
+    }
+
+    /// The message AWS gives for this code when there is nothing more specific to say.
+    var defaultMessage: String {
+        switch self {
+        case .accessDenied: "Access Denied"
+        case .authorizationHeaderMalformed: "The authorization header is malformed."
+        case .badDigest: "The Content-MD5 you specified did not match what we received."
+        case .bucketAlreadyExists: "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again."
+        case .bucketAlreadyOwnedByYou: "Your previous request to create the named bucket succeeded and you already own it."
+        case .bucketNotEmpty: "The bucket you tried to delete is not empty"
+        case .entityTooLarge: "Your proposed upload exceeds the maximum allowed size"
+        case .incompleteBody: "You did not provide the number of bytes specified by the Content-Length HTTP header."
+        case .insufficientStorage: "The storage is full: the configured map size or the disk has no room for this request."
+        case .internalError: "We encountered an internal error. Please try again."
+        case .illegalLocationConstraint: "The specified location-constraint is not valid for this server's region."
+        case .invalidAccessKeyId: "The AWS Access Key Id you provided does not exist in our records."
+        case .invalidArgument: "Invalid Argument"
+        case .invalidBucketName: "The specified bucket is not valid."
+        case .invalidDigest: "The Content-MD5 you specified is not valid."
+        case .invalidRange: "The requested range is not satisfiable"
+        case .invalidRequest: "Invalid Request"
+        case .invalidURI: "Couldn't parse the specified URI."
+        case .keyTooLong: "Your key is too long"
+        case .malformedXML: "The XML you provided was not well-formed or did not validate against our published schema."
+        case .methodNotAllowed: "The specified method is not allowed against this resource."
+        case .missingContentLength: "You must provide the Content-Length HTTP header."
+        case .noSuchBucket: "The specified bucket does not exist"
+        case .noSuchKey: "The specified key does not exist."
+        case .noSuchVersion: "The specified version does not exist."
+        case .notImplemented: "A header you provided implies functionality that is not implemented"
+        case .notModified: "Not Modified"
+        case .preconditionFailed: "At least one of the pre-conditions you specified did not hold"
+        case .requestTimeTooSkewed: "The difference between the request time and the current time is too large."
+        case .signatureDoesNotMatch: "The request signature we calculated does not match the signature you provided. Check your key and signing method."
+        case .slowDown: "Please reduce your request rate."
+        case .xAmzContentSHA256Mismatch: "The provided 'x-amz-content-sha256' header does not match what was computed."
+        }
+    }
+}
+
+/// An S3 error response: code, message and extra elements for the XML body.
+struct S3Error: Error, Sendable {
+    var code: S3ErrorCode
+    var message: String
+    /// Extra `<Name>value</Name>` elements (e.g. `BucketName`, `Key`, `StringToSign`).
+    var details: [(String, String)]
+
+    init(_ code: S3ErrorCode, _ message: String? = nil, details: [(String, String)] = []) {
+        self.code = code
+        self.message = message ?? code.defaultMessage
+        self.details = details
+    }
+
+    static func notImplemented(_ what: String) -> S3Error {
+        S3Error(.notImplemented, "\(what) is not implemented by Shoebox.")
+    }
+
+    /// Maps any error to an S3 error; what is not known becomes InternalError, whose message
+    /// carries no internals.
+    static func from(_ error: any Error) -> S3Error {
+        switch error {
+        case let error as S3Error: return error
+        case let error as ObjectStoreError: return from(store: error)
+        case let error as SigV4Error: return from(signature: error)
+        default: return S3Error(.internalError)
+        }
+    }
+
+    static func from(store error: ObjectStoreError) -> S3Error {
+        switch error {
+        case .noSuchBucket: S3Error(.noSuchBucket)
+        case .bucketAlreadyExists: S3Error(.bucketAlreadyExists)
+        case .bucketAlreadyOwnedByYou: S3Error(.bucketAlreadyOwnedByYou)
+        case .bucketNotEmpty: S3Error(.bucketNotEmpty)
+        case .invalidBucketName: S3Error(.invalidBucketName)
+        case .noSuchKey: S3Error(.noSuchKey)
+        case .preconditionFailed: S3Error(.preconditionFailed)
+        case .keyTooLong: S3Error(.keyTooLong, "Your key is too long: Shoebox indexes keys of up to \(ObjectStore.maxKeyBytes) bytes.")
+        case .invalidKey: S3Error(.invalidArgument, "Object key is empty or contains characters S3 does not accept.")
+        case .storageFull: S3Error(.insufficientStorage)
+        case .corruptRecord, .storage: S3Error(.internalError)
+        }
+    }
+
+    static func from(signature error: SigV4Error) -> S3Error {
+        switch error {
+        case .malformedAuthorization(let why): S3Error(.authorizationHeaderMalformed, "The authorization header is malformed; \(why)")
+        case .unsupportedAlgorithm: S3Error(.invalidArgument, "Unsupported Authorization Type")
+        case .missingDate: S3Error(.accessDenied, "AWS authentication requires a valid Date or x-amz-date header")
+        case .malformedDate: S3Error(.accessDenied, "AWS authentication requires a valid Date or x-amz-date header")
+        case .requestTimeTooSkewed: S3Error(.requestTimeTooSkewed)
+        case .missingSignedHeader(let name): S3Error(.accessDenied, "There were headers present in the request which were not signed or a signed header is missing: \(name)")
+        case .signatureDoesNotMatch(let canonicalRequest, let stringToSign):
+            S3Error(.signatureDoesNotMatch, details: [("StringToSign", stringToSign), ("CanonicalRequest", canonicalRequest)])
+        }
+    }
+}

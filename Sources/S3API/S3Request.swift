@@ -1,0 +1,116 @@
+import HTTPTypes
+import HummingbirdCore
+import SigV4
+
+/// One S3 request after routing: the decoded bucket, key and query, the endpoint, and (after
+/// ``S3Server/authenticate(_:)``) who sent it.
+struct S3Request: Sendable {
+    let head: HTTPRequest
+    let body: RequestBody
+    let method: String
+    /// Path as on the request line, still percent-encoded (what SigV4 canonicalises).
+    let rawPath: String
+    let rawQuery: String
+    let query: QueryParameters
+    let endpoint: Endpoint
+    let requestId: String
+    /// The authenticated user; nil for anonymous requests.
+    var user: S3User?
+    /// The `x-amz-content-sha256` value of a signed request.
+    var payloadHash: String?
+
+    init(_ request: Request, requestId: String, domain: String?) throws {
+        head = request.head
+        body = request.body
+        method = request.method.rawValue
+        self.requestId = requestId
+        let target = request.head.path ?? "/"
+        if let q = target.firstIndex(of: "?") {
+            rawPath = String(target[..<q])
+            rawQuery = String(target[target.index(after: q)...])
+        } else {
+            rawPath = target
+            rawQuery = ""
+        }
+        query = QueryParameters(raw: rawQuery)
+        guard rawPath.hasPrefix("/"), let path = PercentDecoding.decode(rawPath) else { throw S3Error(.invalidURI) }
+
+        var bucket: String?
+        var key: String?
+        let host = (request.head.authority ?? "").split(separator: ":").first.map(String.init) ?? ""
+        if let domain, host.hasSuffix("." + domain), host.count > domain.count + 1 {
+            // Virtual-host style: the bucket is in the host name, the whole path is the key.
+            bucket = String(host.dropLast(domain.count + 1))
+            key = String(path.dropFirst())
+        } else {
+            let trimmed = path.dropFirst()
+            if let slash = trimmed.firstIndex(of: "/") {
+                bucket = String(trimmed[..<slash])
+                key = String(trimmed[trimmed.index(after: slash)...])
+            } else if !trimmed.isEmpty {
+                bucket = String(trimmed)
+            }
+        }
+        endpoint = try Endpoint.from(method: method, bucket: bucket, key: key, query: query,
+                                     hasCopySource: request.headers[.init("x-amz-copy-source")!] != nil)
+    }
+
+    /// The first value of header `name` (case-insensitive).
+    func header(_ name: String) -> String? {
+        guard let field = HTTPField.Name(name) else { return nil }
+        return head.headerFields[field]
+    }
+
+    /// All headers in arrival order, as SigV4 wants them.
+    var headerList: [(name: String, value: String)] {
+        var list = head.headerFields.map { (name: $0.name.canonicalName, value: $0.value) }
+        // HTTPTypes moves Host into the authority pseudo-header.
+        if let authority = head.authority {
+            list.append((name: "host", value: authority))
+        }
+        return list
+    }
+}
+
+extension S3Server {
+    /// Authenticates `request` (sets `user`), or leaves it anonymous when it carries no credentials.
+    /// - Throws: the S3 error for bad or unsupported credentials.
+    func authenticate(_ request: inout S3Request) throws {
+        if request.query.has("X-Amz-Algorithm") || request.query.has("X-Amz-Signature")
+            || (request.query.has("AWSAccessKeyId") && request.query.has("Signature")) {
+            throw S3Error.notImplemented("Presigned URL authentication")
+        }
+        guard let authorization = request.header("authorization") else { return }
+        if authorization.hasPrefix("AWS ") {
+            throw S3Error(.invalidRequest, "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
+        }
+        guard authorization.hasPrefix(SigV4.algorithm) else {
+            throw S3Error(.invalidArgument, "Unsupported Authorization Type")
+        }
+        let parsed = try SigV4.parseAuthorization(authorization)
+        guard let user = users.user(accessKey: parsed.accessKey) else { throw S3Error(.invalidAccessKeyId) }
+        guard parsed.service == "s3" else {
+            throw S3Error(.authorizationHeaderMalformed, "The authorization header is malformed; incorrect service \"\(parsed.service)\". This endpoint belongs to \"s3\".")
+        }
+        guard parsed.region == options.region else {
+            throw S3Error(.authorizationHeaderMalformed, "The authorization header is malformed; the region '\(parsed.region)' is wrong; expecting '\(options.region)'",
+                          details: [("Region", options.region)])
+        }
+        guard let payloadHash = request.header("x-amz-content-sha256") else {
+            throw S3Error(.invalidRequest, "Missing required header for this request: x-amz-content-sha256")
+        }
+        if payloadHash.hasPrefix("STREAMING-") {
+            throw S3Error.notImplemented("aws-chunked streaming payloads (\(payloadHash))")
+        }
+        guard payloadHash == "UNSIGNED-PAYLOAD" || (payloadHash.utf8.count == 64 && Hex.decode(payloadHash) != nil) else {
+            throw S3Error(.invalidArgument, "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value.")
+        }
+        let signed = SigV4Request(method: request.method, rawPath: request.rawPath, rawQuery: request.rawQuery, headers: request.headerList)
+        _ = try SigV4.verify(signed, authorization: parsed, secretKey: user.secretKey, now: Date(), maxSkew: options.maxClockSkew)
+        request.user = user
+        request.payloadHash = payloadHash.lowercased()
+    }
+}
+
+import Digests
+import Foundation

@@ -1,0 +1,89 @@
+import Foundation
+import HTTPTypes
+import HummingbirdCore
+import NIOCore
+import ObjectStore
+
+/// A response to write: status, headers and where the body comes from.
+struct S3Response: Sendable {
+    enum Body: Sendable {
+        case empty
+        case bytes(ByteBuffer)
+        /// Bytes `range` of an object, streamed from its LMDB snapshot.
+        case object(ObjectReader, Range<UInt64>)
+    }
+
+    var status: HTTPResponse.Status
+    var headers: HTTPFields
+    var body: Body
+
+    init(status: HTTPResponse.Status = .ok, headers: HTTPFields = [:], body: Body = .empty) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// An XML document response.
+    static func xml(_ document: XMLWriter, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> S3Response {
+        var headers = headers
+        headers[.contentType] = "application/xml"
+        return S3Response(status: status, headers: headers, body: .bytes(ByteBuffer(string: document.text)))
+    }
+
+    /// The S3 `<Error>` document for `error`.
+    static func error(_ error: S3Error, resource: String, requestId: String) -> S3Response {
+        let status = HTTPResponse.Status(code: error.code.status)
+        if error.code == .notModified { return S3Response(status: status) }
+        var doc = XMLWriter()
+        doc.element("Error") { x in
+            x.leaf("Code", error.code.rawValue)
+            x.leaf("Message", error.message)
+            for (name, value) in error.details { x.leaf(name, value) }
+            x.leaf("Resource", resource)
+            x.leaf("RequestId", requestId)
+        }
+        return .xml(doc, status: status)
+    }
+
+    /// Writes head and body. HEAD responses carry the headers (Content-Length included) only.
+    consuming func write(to writer: consuming ResponseWriter, isHead: Bool) async throws {
+        var headers = headers
+        switch body {
+        case .empty:
+            if headers[.contentLength] == nil && status.code != 204 && status.code != 304 { headers[.contentLength] = "0" }
+        case .bytes(let buffer):
+            if headers[.contentLength] == nil { headers[.contentLength] = String(buffer.readableBytes) }
+        case .object(_, let range):
+            headers[.contentLength] = String(range.count)
+        }
+        var bodyWriter = try await writer.writeHead(HTTPResponse(status: status, headerFields: headers))
+        if !isHead {
+            switch body {
+            case .empty: break
+            case .bytes(let buffer): try await bodyWriter.write(buffer)
+            case .object(let reader, let range):
+                defer { reader.close() }
+                try await Self.stream(reader, range: range, to: &bodyWriter)
+            }
+        } else if case .object(let reader, _) = body {
+            reader.close()
+        }
+        try await bodyWriter.finish(nil)
+    }
+
+    /// Streams an object range; each write waits for the connection to take it (backpressure),
+    /// so at most one chunk per connection is in flight.
+    private static func stream(_ reader: ObjectReader, range: Range<UInt64>, to bodyWriter: inout some ResponseBodyWriter) async throws {
+        let chunkSize = UInt64(reader.record.chunkSize)
+        var offset = range.lowerBound
+        while offset < range.upperBound {
+            let index = offset / chunkSize
+            let chunk = try reader.chunk(UInt32(index))
+            let start = Int(offset - index * chunkSize)
+            let end = Int(min(UInt64(chunk.count), range.upperBound - index * chunkSize))
+            let buffer = ByteBuffer(bytes: UnsafeRawBufferPointer(rebasing: chunk[start..<end]))
+            try await bodyWriter.write(buffer)
+            offset = index * chunkSize + UInt64(end)
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import HTTPTypes
+import NIOCore
+import ObjectStore
+
+/// Bucket operations: CreateBucket, DeleteBucket, HeadBucket, ListBuckets, GetBucketLocation,
+/// GetBucketVersioning.
+extension S3Server {
+    func listBuckets(_ request: S3Request) throws -> S3Response {
+        let user = try requireUser(request)
+        let buckets = try store.listBuckets(ownerId: user.id)
+        var doc = XMLWriter()
+        doc.element("ListAllMyBucketsResult", namespace: true) { x in
+            x.element("Owner") { x in
+                x.leaf("ID", user.id)
+                x.leaf("DisplayName", user.displayName)
+            }
+            x.element("Buckets") { x in
+                for bucket in buckets {
+                    x.element("Bucket") { x in
+                        x.leaf("Name", bucket.name)
+                        x.leaf("CreationDate", HTTPDate.iso8601(bucket.created))
+                        x.leaf("BucketRegion", bucket.region)
+                    }
+                }
+            }
+        }
+        return .xml(doc)
+    }
+
+    func createBucket(_ request: S3Request, name: String) async throws -> S3Response {
+        let user = try requireUser(request)
+        guard ObjectStore.isValidBucketName(name) else { throw S3Error(.invalidBucketName, details: [("BucketName", name)]) }
+        if let acl = request.header("x-amz-acl"), acl != "private" {
+            throw S3Error.notImplemented("Canned ACL '\(acl)'")
+        }
+        let body = try await readSmallBody(request, limit: 64 << 10)
+        if body.readableBytes > 0 {
+            guard let root = XMLElement.parse(Data(body.readableBytesView)), root.name == "CreateBucketConfiguration" else {
+                throw S3Error(.malformedXML)
+            }
+            let constraint = root.child("LocationConstraint")?.text ?? ""
+            if !constraint.isEmpty && constraint != options.region {
+                throw S3Error(.illegalLocationConstraint,
+                              "The \(constraint) location constraint is incompatible for the region specific endpoint this request was sent to.")
+            }
+        }
+        try await store.createBucket(name: name, ownerId: user.id, region: options.region)
+        var headers = HTTPFields()
+        headers[.location] = "/\(name)"
+        return S3Response(headers: headers)
+    }
+
+    func deleteBucket(_ request: S3Request, name: String) async throws -> S3Response {
+        _ = try ownedBucket(request, name)
+        try await store.deleteBucket(name: name)
+        return S3Response(status: .noContent)
+    }
+
+    func headBucket(_ request: S3Request, name: String) throws -> S3Response {
+        let bucket = try ownedBucket(request, name)
+        var headers = HTTPFields()
+        headers[.init("x-amz-bucket-region")!] = bucket.region
+        return S3Response(headers: headers)
+    }
+
+    func getBucketLocation(_ request: S3Request, name: String) throws -> S3Response {
+        let bucket = try ownedBucket(request, name)
+        var doc = XMLWriter()
+        // us-east-1 is reported as an empty constraint, as AWS does.
+        doc.element("LocationConstraint", namespace: true) { x in
+            if bucket.region != "us-east-1" { x.text += XMLWriter.escape(bucket.region) }
+        }
+        return .xml(doc)
+    }
+
+    func getBucketVersioning(_ request: S3Request, name: String) throws -> S3Response {
+        _ = try ownedBucket(request, name)
+        var doc = XMLWriter()
+        // Versioning has never been enabled: AWS answers with an empty configuration.
+        doc.element("VersioningConfiguration", namespace: true) { _ in }
+        return .xml(doc)
+    }
+
+    /// Collects a small request body (XML documents), refusing more than `limit` bytes.
+    func readSmallBody(_ request: S3Request, limit: Int) async throws -> ByteBuffer {
+        var collected = ByteBuffer()
+        for try await part in request.body {
+            guard collected.readableBytes + part.readableBytes <= limit else {
+                throw S3Error(.entityTooLarge, "The request body is larger than \(limit) bytes.")
+            }
+            var part = part
+            collected.writeBuffer(&part)
+        }
+        if let declared = request.header("content-length").flatMap(Int.init), declared != collected.readableBytes {
+            throw S3Error(.incompleteBody)
+        }
+        return collected
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import HTTPTypes
+import ObjectStore
+
+/// CopyObject: `PUT /bucket/key` with `x-amz-copy-source`.
+extension S3Server {
+    func copyObject(_ request: S3Request, bucket name: String, key: String) async throws -> S3Response {
+        let bucket = try ownedBucket(request, name)
+        let user = try requireUser(request)
+        try rejectUnsupportedWriteHeaders(request)
+        let (sourceBucket, sourceKey) = try Self.parseCopySource(request.header("x-amz-copy-source") ?? "")
+        _ = try ownedBucket(request, sourceBucket)
+        let reader = try store.openObject(bucket: sourceBucket, key: sourceKey)
+        defer { reader.close() }
+        let source = reader.record
+        try evaluateCopyConditions(request, record: source)
+
+        let directive = request.header("x-amz-metadata-directive")?.uppercased() ?? "COPY"
+        guard directive == "COPY" || directive == "REPLACE" else {
+            throw S3Error(.invalidArgument, "Unknown metadata directive.")
+        }
+        if directive == "COPY" && sourceBucket == name && sourceKey == key {
+            throw S3Error(.invalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
+        }
+        let metadata = directive == "REPLACE" ? try objectMetadata(request) : source.metadata
+        let condition = try writeCondition(request)
+
+        let upload = try store.beginUpload(bucket: bucket, key: key)
+        let record: ObjectRecord
+        do {
+            var index: UInt32 = 0
+            while index < source.chunkCount {
+                try reader.chunk(index).withMemoryRebound(to: UInt8.self) { upload.append(UnsafeRawBufferPointer($0)) }
+                try await upload.flushIfNeeded()
+                index += 1
+            }
+            record = try await upload.commit(md5: upload.finishDigest(), metadata: metadata, checksum: source.checksum,
+                                             ownerId: user.id, condition: condition, lastModified: Self.lastModifiedNow()).record
+        } catch {
+            await upload.discard()
+            throw error
+        }
+        var doc = XMLWriter()
+        doc.element("CopyObjectResult", namespace: true) { x in
+            x.leaf("LastModified", HTTPDate.iso8601(record.lastModified))
+            x.leaf("ETag", "\"\(record.etag)\"")
+            if let checksum = record.checksum { x.leaf("Checksum\(checksum.algorithm.rawValue)", checksum.base64) }
+        }
+        return .xml(doc)
+    }
+
+    /// `x-amz-copy-source: [/]bucket/key[?versionId=null]`, percent-encoded.
+    static func parseCopySource(_ header: String) throws -> (bucket: String, key: String) {
+        var value = Substring(header)
+        if let q = value.firstIndex(of: "?") {
+            let query = QueryParameters(raw: String(value[value.index(after: q)...]))
+            if let version = query["versionId"], version != "null" { throw S3Error(.noSuchVersion) }
+            value = value[..<q]
+        }
+        guard let decoded = PercentDecoding.decode(value) else { throw S3Error(.invalidArgument, "Invalid copy source encoding.") }
+        let path = decoded.hasPrefix("/") ? decoded.dropFirst() : Substring(decoded)
+        guard let slash = path.firstIndex(of: "/"), slash != path.startIndex, path.index(after: slash) != path.endIndex else {
+            throw S3Error(.invalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")
+        }
+        return (String(path[..<slash]), String(path[path.index(after: slash)...]))
+    }
+
+    /// `x-amz-copy-source-if-*`: any condition that fails gives 412 PreconditionFailed.
+    func evaluateCopyConditions(_ request: S3Request, record: ObjectRecord) throws {
+        let lastModified = floor(record.lastModified.timeIntervalSince1970)
+        let ifMatch = request.header("x-amz-copy-source-if-match")
+        if let ifMatch {
+            let tags = Self.etagList(ifMatch)
+            if !tags.contains("*") && !tags.contains(record.etag) { throw S3Error(.preconditionFailed) }
+        } else if let value = request.header("x-amz-copy-source-if-unmodified-since"), let date = HTTPDate.parse(value),
+                  lastModified > date.timeIntervalSince1970 {
+            throw S3Error(.preconditionFailed)
+        }
+        if let ifNoneMatch = request.header("x-amz-copy-source-if-none-match") {
+            let tags = Self.etagList(ifNoneMatch)
+            if tags.contains("*") || tags.contains(record.etag) { throw S3Error(.preconditionFailed) }
+        } else if let value = request.header("x-amz-copy-source-if-modified-since"), let date = HTTPDate.parse(value),
+                  lastModified <= date.timeIntervalSince1970 {
+            throw S3Error(.preconditionFailed)
+        }
+    }
+}

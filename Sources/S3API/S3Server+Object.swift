@@ -1,0 +1,233 @@
+import Foundation
+import HTTPTypes
+import NIOCore
+import ObjectStore
+
+/// Object operations: PutObject, GetObject, HeadObject, DeleteObject.
+extension S3Server {
+    /// Largest single PUT, as AWS.
+    static let maxPutSize: UInt64 = 5 << 30
+
+    func putObject(_ request: S3Request, bucket name: String, key: String) async throws -> S3Response {
+        let bucket = try ownedBucket(request, name)
+        let user = try requireUser(request)
+        try rejectUnsupportedWriteHeaders(request)
+        guard let length = request.header("content-length").flatMap(UInt64.init) else {
+            throw S3Error(.missingContentLength)
+        }
+        guard length <= Self.maxPutSize else { throw S3Error(.entityTooLarge) }
+        let condition = try writeCondition(request)
+        let metadata = try objectMetadata(request)
+        var verifier = try PayloadVerifier(request)
+        let upload = try store.beginUpload(bucket: bucket, key: key)
+        let record: ObjectRecord
+        do {
+            for try await buffer in request.body {
+                guard upload.size + UInt64(buffer.readableBytes) <= length else { throw S3Error(.incompleteBody, "The body is longer than Content-Length.") }
+                buffer.withUnsafeReadableBytes { bytes in
+                    upload.append(bytes)
+                    verifier.update(bytes)
+                }
+                try await upload.flushIfNeeded()
+            }
+            guard upload.size == length else { throw S3Error(.incompleteBody) }
+            let md5 = upload.finishDigest()
+            let checksum = try verifier.verify(md5: md5)
+            record = try await upload.commit(md5: md5, metadata: metadata, checksum: checksum, ownerId: user.id,
+                                             condition: condition, lastModified: Self.lastModifiedNow()).record
+        } catch {
+            await upload.discard()
+            throw error
+        }
+        var headers = HTTPFields()
+        headers[.eTag] = "\"\(record.etag)\""
+        if let checksum = record.checksum {
+            headers[.init("x-amz-checksum-\(checksum.algorithm.headerSuffix)")!] = checksum.base64
+        }
+        return S3Response(headers: headers)
+    }
+
+    /// Last-Modified for a write now: rounded up to the whole second, since S3 dates carry
+    /// seconds and `aws s3 sync` must never see an object older than the file it uploaded.
+    static func lastModifiedNow() -> Date {
+        Date(timeIntervalSince1970: ceil(Date().timeIntervalSince1970))
+    }
+
+    /// Headers that ask for features Shoebox does not have yet: refuse rather than ignore.
+    func rejectUnsupportedWriteHeaders(_ request: S3Request) throws {
+        if let acl = request.header("x-amz-acl"), acl != "private" { throw S3Error.notImplemented("Canned ACL '\(acl)'") }
+        for grant in ["x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-read-acp", "x-amz-grant-write-acp", "x-amz-grant-full-control"]
+        where request.header(grant) != nil {
+            throw S3Error.notImplemented("ACL grant headers")
+        }
+        if let sse = request.header("x-amz-server-side-encryption"), sse != "AES256" {
+            throw S3Error.notImplemented("Server-side encryption \(sse)")
+        }
+        if request.header("x-amz-server-side-encryption-customer-algorithm") != nil { throw S3Error.notImplemented("SSE-C") }
+        if request.header("x-amz-tagging") != nil { throw S3Error.notImplemented("Object tagging") }
+        if request.header("x-amz-object-lock-mode") != nil { throw S3Error.notImplemented("Object Lock") }
+    }
+
+    /// `If-None-Match: *` and `If-Match` on a write.
+    func writeCondition(_ request: S3Request) throws -> WriteCondition {
+        if let value = request.header("if-none-match") {
+            guard value.trimmingCharacters(in: .whitespaces) == "*" else {
+                throw S3Error.notImplemented("If-None-Match on writes other than '*'")
+            }
+            return .ifNoneMatchAny
+        }
+        if let value = request.header("if-match") { return .ifMatch(Self.etagList(value)) }
+        return .none
+    }
+
+    /// ETags of an `If-Match`-style header, without quotes or weak markers.
+    static func etagList(_ value: String) -> [String] {
+        value.split(separator: ",").map { item in
+            var s = item.trimmingCharacters(in: .whitespaces)
+            if s.hasPrefix("W/") { s.removeFirst(2) }
+            return s.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        }
+    }
+
+    /// Content headers and `x-amz-meta-*` of a request.
+    func objectMetadata(_ request: S3Request) throws -> ObjectMetadata {
+        var metadata = ObjectMetadata()
+        metadata.contentType = request.header("content-type")
+        for name in ObjectMetadata.storedContentHeaders {
+            if let value = request.header(name) { metadata.contentHeaders[name] = value }
+        }
+        var userSize = 0
+        for field in request.head.headerFields {
+            let name = field.name.canonicalName
+            guard name.hasPrefix("x-amz-meta-") else { continue }
+            let short = String(name.dropFirst("x-amz-meta-".count))
+            // Repeated metadata headers are joined as S3 does.
+            metadata.user[short] = metadata.user[short].map { $0 + "," + field.value } ?? field.value
+            userSize += short.utf8.count + field.value.utf8.count
+        }
+        guard userSize <= 2048 else {
+            throw S3Error(.invalidArgument, "Your metadata headers exceed the maximum allowed metadata size (2 KB).")
+        }
+        return metadata
+    }
+
+    func getObject(_ request: S3Request, bucket name: String, key: String, head: Bool) throws -> S3Response {
+        _ = try ownedBucket(request, name)
+        let reader = try store.openObject(bucket: name, key: key)
+        do {
+            let record = reader.record
+            try evaluateReadConditions(request, record: record)
+            var headers = objectHeaders(record)
+            var range = 0..<record.size
+            var status = HTTPResponse.Status.ok
+            if let header = request.header("range"), let requested = try Self.parseRange(header, size: record.size) {
+                range = requested
+                status = .partialContent
+                headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(record.size)"
+            }
+            // A whole-object checksum never goes with a partial body: clients would validate
+            // the part against it.
+            if status == .ok, request.header("x-amz-checksum-mode")?.uppercased() == "ENABLED", let checksum = record.checksum {
+                headers[.init("x-amz-checksum-\(checksum.algorithm.headerSuffix)")!] = checksum.base64
+                headers[.init("x-amz-checksum-type")!] = "FULL_OBJECT"
+            }
+            applyResponseOverrides(request, to: &headers)
+            if head || range.isEmpty {
+                reader.close()
+                headers[.contentLength] = String(range.count)
+                return S3Response(status: status, headers: headers)
+            }
+            return S3Response(status: status, headers: headers, body: .object(reader, range))
+        } catch {
+            reader.close()
+            throw error
+        }
+    }
+
+    /// Response headers describing a stored object.
+    func objectHeaders(_ record: ObjectRecord) -> HTTPFields {
+        var headers = HTTPFields()
+        headers[.eTag] = "\"\(record.etag)\""
+        headers[.lastModified] = HTTPDate.rfc1123(record.lastModified)
+        headers[.contentType] = record.metadata.contentType ?? "binary/octet-stream"
+        headers[.acceptRanges] = "bytes"
+        for (name, value) in record.metadata.contentHeaders.sorted(by: { $0.key < $1.key }) {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
+        for (name, value) in record.metadata.user.sorted(by: { $0.key < $1.key }) {
+            if let field = HTTPField.Name("x-amz-meta-" + name) { headers[field] = value }
+        }
+        return headers
+    }
+
+    /// `response-content-type` and friends override the stored headers on GET/HEAD.
+    func applyResponseOverrides(_ request: S3Request, to headers: inout HTTPFields) {
+        let overrides: [(String, HTTPField.Name)] = [
+            ("response-content-type", .contentType), ("response-content-language", .contentLanguage),
+            ("response-expires", .expires), ("response-cache-control", .cacheControl),
+            ("response-content-disposition", .contentDisposition), ("response-content-encoding", .contentEncoding),
+        ]
+        for (parameter, field) in overrides {
+            if let value = request.query[parameter] { headers[field] = value }
+        }
+    }
+
+    /// GET/HEAD preconditions in the order S3 applies them.
+    func evaluateReadConditions(_ request: S3Request, record: ObjectRecord) throws {
+        let lastModified = floor(record.lastModified.timeIntervalSince1970)
+        let ifMatch = request.header("if-match")
+        if let ifMatch {
+            let tags = Self.etagList(ifMatch)
+            if !tags.contains("*") && !tags.contains(record.etag) { throw S3Error(.preconditionFailed) }
+        } else if let value = request.header("if-unmodified-since"), let date = HTTPDate.parse(value),
+                  lastModified > date.timeIntervalSince1970 {
+            throw S3Error(.preconditionFailed)
+        }
+        if let ifNoneMatch = request.header("if-none-match") {
+            let tags = Self.etagList(ifNoneMatch)
+            if tags.contains("*") || tags.contains(record.etag) { throw notModified(record) }
+        } else if let value = request.header("if-modified-since"), let date = HTTPDate.parse(value),
+                  lastModified <= date.timeIntervalSince1970 {
+            throw notModified(record)
+        }
+    }
+
+    private func notModified(_ record: ObjectRecord) -> S3Error {
+        S3Error(.notModified)
+    }
+
+    /// Parses a single `bytes=` range. Returns nil to serve the whole object (no usable range).
+    /// - Throws: InvalidRange when the range cannot be satisfied.
+    static func parseRange(_ header: String, size: UInt64) throws -> Range<UInt64>? {
+        let value = header.trimmingCharacters(in: .whitespaces)
+        guard value.hasPrefix("bytes="), !value.contains(",") else { return nil }
+        let spec = value.dropFirst(6)
+        guard let dash = spec.firstIndex(of: "-") else { return nil }
+        let first = spec[..<dash].trimmingCharacters(in: .whitespaces)
+        let last = spec[spec.index(after: dash)...].trimmingCharacters(in: .whitespaces)
+        let unsatisfiable = S3Error(.invalidRange, details: [("RangeRequested", value), ("ActualObjectSize", String(size))])
+        if first.isEmpty {
+            guard let suffix = UInt64(last) else { return nil }
+            guard suffix > 0, size > 0 else { throw unsatisfiable }
+            return (size - min(suffix, size))..<size
+        }
+        guard let start = UInt64(first) else { return nil }
+        let end: UInt64
+        if last.isEmpty {
+            end = size - 1
+        } else {
+            guard let e = UInt64(last), e >= start else { return nil }
+            end = min(e, size &- 1)
+        }
+        guard start < size else { throw unsatisfiable }
+        return start..<(end + 1)
+    }
+
+    func deleteObject(_ request: S3Request, bucket name: String, key: String) async throws -> S3Response {
+        let bucket = try ownedBucket(request, name)
+        if let version = request.query["versionId"], version != "null" { throw S3Error(.noSuchVersion) }
+        try store.validate(key: key)
+        try await store.deleteObject(bucket: bucket, key: key)
+        return S3Response(status: .noContent)
+    }
+}

@@ -1,0 +1,144 @@
+public import Foundation
+import Digests
+import HTTPTypes
+import HummingbirdCore
+public import Logging
+import NIOCore
+import NIOPosix
+public import ObjectStore
+import ServiceLifecycle
+import SigV4
+
+/// Options of the S3 HTTP server.
+public struct S3ServerOptions: Sendable {
+    public var host: String
+    public var port: Int
+    public var region: String
+    /// With a domain, `bucket.<domain>` hosts address buckets virtual-host style.
+    public var domain: String?
+    public var maxClockSkew: TimeInterval = 900
+
+    public init(host: String, port: Int, region: String, domain: String? = nil) {
+        self.host = host
+        self.port = port
+        self.region = region
+        self.domain = domain
+    }
+}
+
+/// The S3 REST server: parses each request into an ``Endpoint``, authenticates it, checks
+/// access once, and dispatches to the handler of that S3 area.
+public final class S3Server: Sendable {
+    let store: ObjectStore
+    let users: UserDirectory
+    let options: S3ServerOptions
+    let logger: Logger
+
+    public init(store: ObjectStore, users: UserDirectory, options: S3ServerOptions, logger: Logger) {
+        self.store = store
+        self.users = users
+        self.options = options
+        self.logger = logger
+    }
+
+    /// Serves until SIGTERM/SIGINT. `onListening` receives the bound port (useful with port 0).
+    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let server = try HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(300))).buildServer(
+            configuration: ServerConfiguration(address: .hostname(options.host, port: options.port), serverName: nil),
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            logger: logger,
+            responder: { request, writer, channel in
+                await self.respond(to: request, writer: writer, channel: channel)
+            },
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) }
+        )
+        let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    // MARK: request handling
+
+    func respond(to request: Request, writer: consuming ResponseWriter, channel: any Channel) async {
+        let requestId = Self.newRequestId()
+        var expectContinue = request.headers[.expect]?.lowercased() == "100-continue"
+        var response: S3Response
+        var isHead = request.method == .head
+        do {
+            var s3 = try S3Request(request, requestId: requestId, domain: options.domain)
+            isHead = s3.method == "HEAD"
+            try authenticate(&s3)
+            if expectContinue && s3.endpoint.takesBody {
+                try await writer.writeInformationalHead(HTTPResponse(status: .continue))
+                expectContinue = false
+            }
+            response = try await dispatch(s3)
+        } catch {
+            let s3Error = S3Error.from(error)
+            if s3Error.code == .internalError { logger.error("request \(requestId) failed: \(error)") }
+            response = S3Response.error(s3Error, resource: request.uri.path, requestId: requestId)
+        }
+        response.headers[.init("x-amz-request-id")!] = requestId
+        response.headers[.init("x-amz-id-2")!] = Self.hostId
+        response.headers[.server] = "Shoebox"
+        response.headers[.date] = HTTPDate.rfc1123(Date())
+        do {
+            try await response.write(to: writer, isHead: isHead)
+        } catch {
+            logger.debug("request \(requestId): response not completed: \(error)")
+            channel.close(promise: nil)
+            return
+        }
+        // Rejected before `100 Continue`: the client will not send its body, so this
+        // connection cannot carry another request. Close it rather than wait for the body.
+        if expectContinue && request.headers[.contentLength] != "0" {
+            channel.close(promise: nil)
+        }
+    }
+
+    private static let hostId = Base64.encode(randomBytes(24))
+
+    static func newRequestId() -> String {
+        Hex.encode(randomBytes(8)).uppercased()
+    }
+
+    /// Runs the handler of the request's S3 area.
+    func dispatch(_ request: S3Request) async throws -> S3Response {
+        switch request.endpoint {
+        case .listBuckets: return try listBuckets(request)
+        case .createBucket(let bucket): return try await createBucket(request, name: bucket)
+        case .deleteBucket(let bucket): return try await deleteBucket(request, name: bucket)
+        case .headBucket(let bucket): return try headBucket(request, name: bucket)
+        case .getBucketLocation(let bucket): return try getBucketLocation(request, name: bucket)
+        case .getBucketVersioning(let bucket): return try getBucketVersioning(request, name: bucket)
+        case .listObjects(let bucket): return try listObjects(request, bucket: bucket, version: .v1)
+        case .listObjectsV2(let bucket): return try listObjects(request, bucket: bucket, version: .v2)
+        case .listObjectVersions(let bucket): return try listObjects(request, bucket: bucket, version: .versions)
+        case .deleteObjects(let bucket): return try await deleteObjects(request, bucket: bucket)
+        case .putObject(let bucket, let key): return try await putObject(request, bucket: bucket, key: key)
+        case .copyObject(let bucket, let key): return try await copyObject(request, bucket: bucket, key: key)
+        case .getObject(let bucket, let key): return try getObject(request, bucket: bucket, key: key, head: false)
+        case .headObject(let bucket, let key): return try getObject(request, bucket: bucket, key: key, head: true)
+        case .deleteObject(let bucket, let key): return try await deleteObject(request, bucket: bucket, key: key)
+        case .notImplemented(let operation, let bucket):
+            // Keep error precedence as S3: a missing bucket is reported before the operation.
+            if let bucket { _ = try ownedBucket(request, bucket) }
+            throw S3Error.notImplemented(operation)
+        }
+    }
+
+    /// The bucket `name` if the requester may use it (issue scope: owner only).
+    /// - Throws: NoSuchBucket, AccessDenied.
+    func ownedBucket(_ request: S3Request, _ name: String) throws -> BucketRecord {
+        guard let bucket = try store.bucket(named: name) else {
+            throw S3Error(.noSuchBucket, details: [("BucketName", name)])
+        }
+        guard let user = request.user, user.id == bucket.ownerId else { throw S3Error(.accessDenied) }
+        return bucket
+    }
+
+    /// The signed-in user, or AccessDenied for anonymous requests.
+    func requireUser(_ request: S3Request) throws -> S3User {
+        guard let user = request.user else { throw S3Error(.accessDenied) }
+        return user
+    }
+}

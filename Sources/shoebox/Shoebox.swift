@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ObjectStore
+import S3API
+
+/// The `shoebox` command: argument parsing and wiring only.
+@main
+struct Shoebox: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Shoebox: a self-hosted S3 server for images, on LMDB.",
+        subcommands: [Server.self]
+    )
+}
+
+struct Server: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the S3 server.")
+
+    /// Root credentials when the environment does not set them. Documented in README; the
+    /// server binds to loopback by default, so these only ever work from this machine unless
+    /// the operator chooses otherwise.
+    static let defaultAccessKey = "shoebox"
+    static let defaultSecretKey = "shoebox-secret-key"
+
+    @Option(help: "Directory holding the LMDB store (created if missing).")
+    var data: String
+
+    @Option(help: "Address to listen on, host:port.")
+    var address: String = "127.0.0.1:9000"
+
+    @Option(help: "Region the server reports and expects in signatures.")
+    var region: String = "us-east-1"
+
+    @Option(help: "JSON configuration file (more users).")
+    var config: String?
+
+    @Option(help: "Domain for virtual-host style requests (bucket.<domain>).")
+    var domain: String?
+
+    @Option(help: "Largest size of the store, in GiB (LMDB map size).")
+    var mapSizeGib: Int = 1024
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        var logger = Logger(label: "shoebox")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
+            throw ValidationError("--address must be host:port")
+        }
+        let host = String(address[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let environment = ProcessInfo.processInfo.environment
+        let root = S3User(accessKey: environment["SHOEBOX_ACCESS_KEY"] ?? Self.defaultAccessKey,
+                          secretKey: environment["SHOEBOX_SECRET_KEY"] ?? Self.defaultSecretKey,
+                          displayName: "root")
+        let file = try config.map(ServerConfigFile.load) ?? ServerConfigFile()
+        let users = try UserDirectory([root] + file.users)
+
+        let store = try ObjectStore(directory: data, mapSize: mapSizeGib << 30, logger: logger)
+        defer { store.close() }
+        let server = S3Server(store: store, users: users,
+                              options: S3ServerOptions(host: host, port: port, region: region, domain: domain),
+                              logger: logger)
+        let log = logger
+        try await server.run { port in
+            log.info("Shoebox S3 listening on http://\(host):\(port) (data: \(data), region: \(region))")
+        }
+    }
+}
