@@ -104,11 +104,14 @@ struct S3Error: Error, Sendable {
     var message: String
     /// Extra `<Name>value</Name>` elements (e.g. `BucketName`, `Key`, `StringToSign`).
     var details: [(String, String)]
+    /// Response headers that go with the error (e.g. ETag on 304, Content-Range on 416).
+    var headers: [(String, String)]
 
-    init(_ code: S3ErrorCode, _ message: String? = nil, details: [(String, String)] = []) {
+    init(_ code: S3ErrorCode, _ message: String? = nil, details: [(String, String)] = [], headers: [(String, String)] = []) {
         self.code = code
         self.message = message ?? code.defaultMessage
         self.details = details
+        self.headers = headers
     }
 
     static func notImplemented(_ what: String) -> S3Error {

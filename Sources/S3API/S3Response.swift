@@ -33,7 +33,11 @@ struct S3Response: Sendable {
     /// The S3 `<Error>` document for `error`.
     static func error(_ error: S3Error, resource: String, requestId: String) -> S3Response {
         let status = HTTPResponse.Status(code: error.code.status)
-        if error.code == .notModified { return S3Response(status: status) }
+        var headers = HTTPFields()
+        for (name, value) in error.headers {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
+        if error.code == .notModified { return S3Response(status: status, headers: headers) }
         var doc = XMLWriter()
         doc.element("Error") { x in
             x.leaf("Code", error.code.rawValue)
@@ -42,7 +46,7 @@ struct S3Response: Sendable {
             x.leaf("Resource", resource)
             x.leaf("RequestId", requestId)
         }
-        return .xml(doc, status: status)
+        return .xml(doc, status: status, headers: headers)
     }
 
     /// Writes head and body. HEAD responses carry the headers (Content-Length included) only.

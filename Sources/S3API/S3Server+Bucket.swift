@@ -45,7 +45,12 @@ extension S3Server {
                               "The \(constraint) location constraint is incompatible for the region specific endpoint this request was sent to.")
             }
         }
-        try await store.createBucket(name: name, ownerId: user.id, region: options.region)
+        do {
+            try await store.createBucket(name: name, ownerId: user.id, region: options.region)
+        } catch ObjectStoreError.bucketAlreadyOwnedByYou where options.region == "us-east-1" {
+            // AWS keeps a legacy behaviour in us-east-1: re-creating your own bucket succeeds.
+            // https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html
+        }
         var headers = HTTPFields()
         headers[.location] = "/\(name)"
         return S3Response(headers: headers)

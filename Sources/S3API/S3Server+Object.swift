@@ -193,7 +193,7 @@ extension S3Server {
     }
 
     private func notModified(_ record: ObjectRecord) -> S3Error {
-        S3Error(.notModified)
+        S3Error(.notModified, headers: [("ETag", "\"\(record.etag)\""), ("Last-Modified", HTTPDate.rfc1123(record.lastModified))])
     }
 
     /// Parses a single `bytes=` range. Returns nil to serve the whole object (no usable range).
@@ -205,7 +205,8 @@ extension S3Server {
         guard let dash = spec.firstIndex(of: "-") else { return nil }
         let first = spec[..<dash].trimmingCharacters(in: .whitespaces)
         let last = spec[spec.index(after: dash)...].trimmingCharacters(in: .whitespaces)
-        let unsatisfiable = S3Error(.invalidRange, details: [("RangeRequested", value), ("ActualObjectSize", String(size))])
+        let unsatisfiable = S3Error(.invalidRange, details: [("RangeRequested", value), ("ActualObjectSize", String(size))],
+                                    headers: [("Content-Range", "bytes */\(size)")])
         if first.isEmpty {
             guard let suffix = UInt64(last) else { return nil }
             guard suffix > 0, size > 0 else { throw unsatisfiable }
