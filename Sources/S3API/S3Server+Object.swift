@@ -213,15 +213,13 @@ extension S3Server {
             return (size - min(suffix, size))..<size
         }
         guard let start = UInt64(first) else { return nil }
-        let end: UInt64
-        if last.isEmpty {
-            end = size - 1
-        } else {
+        var end = UInt64.max
+        if !last.isEmpty {
             guard let e = UInt64(last), e >= start else { return nil }
-            end = min(e, size &- 1)
+            end = e
         }
         guard start < size else { throw unsatisfiable }
-        return start..<(end + 1)
+        return start..<(min(end, size - 1) + 1)
     }
 
     func deleteObject(_ request: S3Request, bucket name: String, key: String) async throws -> S3Response {

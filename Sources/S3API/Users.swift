@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import Digests
 
 /// A user who can sign requests: credentials and canonical identity.

@@ -71,7 +71,8 @@ final class XMLElement {
         let parser = XMLParser(data: data)
         parser.shouldProcessNamespaces = true  // element names without prefixes
         parser.delegate = delegate
-        guard parser.parse(), let root = delegate.root else { return nil }
+        // An unclosed element is not well-formed, though XMLParser on Linux may report success.
+        guard parser.parse(), delegate.stack.isEmpty, let root = delegate.root else { return nil }
         return root
     }
 

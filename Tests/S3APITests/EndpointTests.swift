@@ -1,0 +1,60 @@
+@testable import S3API
+import XCTest
+
+/// Routing table from the AWS API reference request syntax of each operation.
+final class EndpointTests: XCTestCase {
+    private func route(_ method: String, _ bucket: String?, _ key: String?, _ query: String = "", copy: Bool = false) throws -> Endpoint {
+        try Endpoint.from(method: method, bucket: bucket, key: key, query: QueryParameters(raw: query), hasCopySource: copy)
+    }
+
+    func testServiceAndBucketOperations() throws {
+        XCTAssertEqual(try route("GET", nil, nil), .listBuckets)
+        XCTAssertEqual(try route("PUT", "b", nil), .createBucket(bucket: "b"))
+        XCTAssertEqual(try route("PUT", "b", ""), .createBucket(bucket: "b"))
+        XCTAssertEqual(try route("DELETE", "b", nil), .deleteBucket(bucket: "b"))
+        XCTAssertEqual(try route("HEAD", "b", nil), .headBucket(bucket: "b"))
+        XCTAssertEqual(try route("GET", "b", nil, "location"), .getBucketLocation(bucket: "b"))
+        XCTAssertEqual(try route("GET", "b", nil, "versioning"), .getBucketVersioning(bucket: "b"))
+        XCTAssertEqual(try route("GET", "b", nil, "list-type=2&prefix=J&max-keys=2"), .listObjectsV2(bucket: "b"))
+        XCTAssertEqual(try route("GET", "b", nil, "prefix=J&marker=x"), .listObjects(bucket: "b"))
+        XCTAssertEqual(try route("GET", "b", nil, "versions&prefix=a"), .listObjectVersions(bucket: "b"))
+        XCTAssertEqual(try route("POST", "b", nil, "delete"), .deleteObjects(bucket: "b"))
+    }
+
+    func testObjectOperations() throws {
+        XCTAssertEqual(try route("PUT", "b", "a/b c"), .putObject(bucket: "b", key: "a/b c"))
+        XCTAssertEqual(try route("PUT", "b", "k", copy: true), .copyObject(bucket: "b", key: "k"))
+        XCTAssertEqual(try route("GET", "b", "k", "response-content-type=text%2Fplain"), .getObject(bucket: "b", key: "k"))
+        XCTAssertEqual(try route("HEAD", "b", "k"), .headObject(bucket: "b", key: "k"))
+        XCTAssertEqual(try route("DELETE", "b", "k"), .deleteObject(bucket: "b", key: "k"))
+        XCTAssertEqual(try route("DELETE", "b", "k", "versionId=null"), .deleteObject(bucket: "b", key: "k"))
+    }
+
+    func testUnimplementedSubresourcesAreNotMistakenForOtherOperations() throws {
+        XCTAssertEqual(try route("GET", "b", nil, "cors"), .notImplemented(operation: "GetBucketCors", bucket: "b"))
+        XCTAssertEqual(try route("PUT", "b", nil, "acl"), .notImplemented(operation: "PutBucketAcl", bucket: "b"))
+        XCTAssertEqual(try route("GET", "b", nil, "uploads"), .notImplemented(operation: "ListMultipartUploads", bucket: "b"))
+        XCTAssertEqual(try route("POST", "b", "k", "uploads"), .notImplemented(operation: "PostCreateMultipartUpload", bucket: "b"))
+        XCTAssertEqual(try route("PUT", "b", "k", "partNumber=1&uploadId=x"),
+                       .notImplemented(operation: "PutGetObject partNumber", bucket: "b"))
+        XCTAssertEqual(try route("GET", "b", "k", "versionId=3"), .notImplemented(operation: "Getobject versions", bucket: "b"))
+        XCTAssertThrowsError(try route("PATCH", "b", "k"))
+    }
+
+    func testQueryDecoding() {
+        let q = QueryParameters(raw: "prefix=a%20b%2Bc&delimiter=%2F&acl&x=1+2")
+        XCTAssertEqual(q["prefix"], "a b+c")
+        XCTAssertEqual(q["delimiter"], "/")
+        XCTAssertTrue(q.has("acl"))
+        XCTAssertEqual(q["acl"], "")
+        XCTAssertEqual(q["x"], "1 2")
+        XCTAssertNil(PercentDecoding.decode("%zz"))
+        XCTAssertNil(PercentDecoding.decode("%ff"))  // not UTF-8
+        XCTAssertEqual(PercentDecoding.decode("%C3%BC"), "ü")
+    }
+
+    func testListingEncodingMatchesAWS() {
+        XCTAssertEqual(PercentDecoding.encodeForListing("a b+c/%41/ü/.."), "a%20b%2Bc/%2541/%C3%BC/..")
+        XCTAssertEqual(PercentDecoding.encodeForListing("A-z_0.9~"), "A-z_0.9~")
+    }
+}
