@@ -8,31 +8,102 @@ import Foundation
 /// one failing job rolls back alone), then the batch commits once, durably. A job's caller is
 /// resumed only after that commit returns, so a result means the change is on disk.
 public final class WriteQueue: @unchecked Sendable {
-    private struct Job {
-        let run: (Transaction) throws -> Void
-        let complete: (Result<Void, any Error>) -> Void
+    /// The state shared with the writer thread. The thread holds the core, not the queue, so
+    /// dropping the queue stops the thread (deinit calls shutdown) instead of crashing it.
+    private final class Core: @unchecked Sendable {
+        struct Job {
+            let run: (Transaction) throws -> Void
+            let complete: (Result<Void, any Error>) -> Void
+        }
+
+        let environment: Environment
+        let condition = NSCondition()
+        var pending: [Job] = []
+        var stopping = false
+        let maxBatch: Int
+        var committedBatches = 0
+        var committedJobs = 0
+
+        init(environment: Environment, maxBatch: Int) {
+            self.environment = environment
+            self.maxBatch = maxBatch
+        }
+
+        func loop() {
+            while true {
+                condition.lock()
+                while pending.isEmpty && !stopping { condition.wait() }
+                if pending.isEmpty && stopping {
+                    condition.unlock()
+                    return
+                }
+                let take = min(pending.count, maxBatch)
+                let batch = Array(pending.prefix(take))
+                pending.removeFirst(take)
+                condition.unlock()
+                runBatch(batch)
+            }
+        }
+
+        func runBatch(_ batch: [Job]) {
+            let parent: Transaction
+            do {
+                parent = try Transaction(environment: environment, parent: nil, readOnly: false)
+            } catch {
+                batch.forEach { $0.complete(.failure(error)) }
+                return
+            }
+            var results: [Result<Void, any Error>] = []
+            results.reserveCapacity(batch.count)
+            for job in batch {
+                do {
+                    let child = try parent.child(environment: environment)
+                    do {
+                        try job.run(child)
+                        try child.commit()
+                        results.append(.success(()))
+                    } catch {
+                        child.abort()
+                        results.append(.failure(error))
+                    }
+                } catch {
+                    results.append(.failure(error))
+                }
+            }
+            do {
+                try parent.commit()
+                condition.lock()
+                committedBatches += 1
+                committedJobs += batch.count
+                condition.unlock()
+                for (job, result) in zip(batch, results) { job.complete(result) }
+            } catch {
+                // Nothing of this batch reached the disk: every job fails, even those that ran.
+                for (job, result) in zip(batch, results) {
+                    if case .failure = result { job.complete(result) } else { job.complete(.failure(error)) }
+                }
+            }
+        }
     }
 
-    private let environment: Environment
-    private let condition = NSCondition()
-    private var pending: [Job] = []
-    private var stopping = false
-    private var thread: Thread?
-    private let maxBatch: Int
+    private let core: Core
 
     /// Counters for tests and metrics: batches committed and jobs run.
-    public private(set) var committedBatches = 0
-    public private(set) var committedJobs = 0
+    public var committedBatches: Int { core.condition.withLock { core.committedBatches } }
+    public var committedJobs: Int { core.condition.withLock { core.committedJobs } }
 
     /// - Parameter maxBatch: the most jobs that share one commit.
     public init(environment: Environment, maxBatch: Int = 512) {
-        self.environment = environment
-        self.maxBatch = maxBatch
-        let thread = Thread { [unowned self] in self.loop() }
+        let core = Core(environment: environment, maxBatch: maxBatch)
+        self.core = core
+        let thread = Thread { core.loop() }
         thread.name = "lmdb-writer"
         thread.stackSize = 8 << 20
-        self.thread = thread
         thread.start()
+    }
+
+    deinit {
+        shutdown()
     }
 
     /// Runs `body` inside a write transaction and returns once its batch is durably committed.
@@ -41,7 +112,7 @@ public final class WriteQueue: @unchecked Sendable {
     public func write<T: Sendable>(_ body: @escaping @Sendable (Transaction) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let box = ResultBox<T>()
-            let job = Job(
+            let job = Core.Job(
                 run: { txn in box.value = try body(txn) },
                 complete: { result in
                     switch result {
@@ -50,78 +121,24 @@ public final class WriteQueue: @unchecked Sendable {
                     }
                 }
             )
-            condition.lock()
-            if stopping {
-                condition.unlock()
+            core.condition.lock()
+            if core.stopping {
+                core.condition.unlock()
                 continuation.resume(throwing: LMDBError(code: 9 /* EBADF: queue stopped */))
                 return
             }
-            pending.append(job)
-            condition.signal()
-            condition.unlock()
+            core.pending.append(job)
+            core.condition.signal()
+            core.condition.unlock()
         }
     }
 
     /// Finishes the jobs already queued, then stops the writer thread.
     public func shutdown() {
-        condition.lock()
-        stopping = true
-        condition.signal()
-        condition.unlock()
-    }
-
-    private func loop() {
-        while true {
-            condition.lock()
-            while pending.isEmpty && !stopping { condition.wait() }
-            if pending.isEmpty && stopping {
-                condition.unlock()
-                return
-            }
-            let take = min(pending.count, maxBatch)
-            let batch = Array(pending.prefix(take))
-            pending.removeFirst(take)
-            condition.unlock()
-            runBatch(batch)
-        }
-    }
-
-    private func runBatch(_ batch: [Job]) {
-        let parent: Transaction
-        do {
-            parent = try Transaction(environment: environment, parent: nil, readOnly: false)
-        } catch {
-            batch.forEach { $0.complete(.failure(error)) }
-            return
-        }
-        var results: [Result<Void, any Error>] = []
-        results.reserveCapacity(batch.count)
-        for job in batch {
-            do {
-                let child = try parent.child(environment: environment)
-                do {
-                    try job.run(child)
-                    try child.commit()
-                    results.append(.success(()))
-                } catch {
-                    child.abort()
-                    results.append(.failure(error))
-                }
-            } catch {
-                results.append(.failure(error))
-            }
-        }
-        do {
-            try parent.commit()
-            committedBatches += 1
-            committedJobs += batch.count
-            for (job, result) in zip(batch, results) { job.complete(result) }
-        } catch {
-            // Nothing of this batch reached the disk: every job fails, even those that ran.
-            for (job, result) in zip(batch, results) {
-                if case .failure = result { job.complete(result) } else { job.complete(.failure(error)) }
-            }
-        }
+        core.condition.lock()
+        core.stopping = true
+        core.condition.signal()
+        core.condition.unlock()
     }
 }
 

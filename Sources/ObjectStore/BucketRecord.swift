@@ -17,7 +17,8 @@ public struct BucketRecord: Sendable, Equatable {
         self.name = name
         self.id = id
         self.ownerId = ownerId
-        self.created = created
+        // Stored with millisecond precision: keep the in-memory value identical to what reads return.
+        self.created = Date(timeIntervalSince1970: (created.timeIntervalSince1970 * 1000).rounded() / 1000)
         self.region = region
     }
 

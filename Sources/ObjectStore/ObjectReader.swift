@@ -22,28 +22,76 @@ public final class ObjectReader: @unchecked Sendable {
 
     deinit { txn.abort() }
 
-    /// The bytes of chunk `index`, valid until ``close()``.
+    /// The bytes of chunk `index` of a single-piece object, valid until ``close()``.
     public func chunk(_ index: UInt32) throws -> UnsafeRawBufferPointer {
-        let key = ObjectStore.chunkKey(blob: record.blobId, index: index)
+        try chunk(blob: record.blobId, index: index)
+    }
+
+    private func chunk(blob: UInt64, index: UInt32) throws -> UnsafeRawBufferPointer {
+        let key = ObjectStore.chunkKey(blob: blob, index: index)
         guard let bytes = try key.withUnsafeBytes({ try txn.get(chunks, key: $0) }) else {
-            throw ObjectStoreError.storage("missing chunk \(index) of blob \(record.blobId)")
+            throw ObjectStoreError.storage("missing chunk \(index) of blob \(blob)")
         }
         return bytes
     }
 
-    /// Visits the bytes in `range` (offsets into the body) chunk by chunk, in order.
+    /// The body offset where each part starts (multipart objects), for locating offsets.
+    private lazy var partStarts: [UInt64] = {
+        var starts: [UInt64] = []
+        var offset: UInt64 = 0
+        for part in record.parts {
+            starts.append(offset)
+            offset += part.size
+        }
+        return starts
+    }()
+
+    /// The longest run of stored bytes that starts at body `offset` and ends before `end`:
+    /// a slice of one chunk, pointing into the map (no copy), valid until ``close()``.
+    public func slice(at offset: UInt64, end: UInt64) throws -> UnsafeRawBufferPointer {
+        guard offset < end && end <= record.size else {
+            throw ObjectStoreError.storage("range \(offset)..<\(end) outside a body of \(record.size) bytes")
+        }
+        let chunkSize = UInt64(record.chunkSize)
+        var blob = record.blobId
+        var local = offset
+        var localEnd = end
+        if !record.parts.isEmpty {
+            // The last part starting at or before `offset`.
+            var lo = 0, hi = partStarts.count - 1
+            while lo < hi {
+                let mid = (lo + hi + 1) / 2
+                if partStarts[mid] <= offset { lo = mid } else { hi = mid - 1 }
+            }
+            blob = record.parts[lo].blobId
+            local = offset - partStarts[lo]
+            localEnd = min(end - partStarts[lo], record.parts[lo].size)
+        }
+        let index = local / chunkSize
+        let bytes = try chunk(blob: blob, index: UInt32(index))
+        let start = Int(local - index * chunkSize)
+        let stop = Int(min(UInt64(bytes.count), localEnd - index * chunkSize))
+        guard start < stop else { throw ObjectStoreError.storage("short chunk \(index) of blob \(blob)") }
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<stop])
+    }
+
+    /// Visits the bytes in `range` (offsets into the body) slice by slice, in order.
     public func forEachSlice(in range: Range<UInt64>, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
-        guard !range.isEmpty else { return }
-        let size = UInt64(record.chunkSize)
         var offset = range.lowerBound
         while offset < range.upperBound {
-            let index = offset / size
-            let bytes = try chunk(UInt32(index))
-            let start = Int(offset - index * size)
-            let end = Int(min(UInt64(bytes.count), range.upperBound - index * size))
-            try body(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
-            offset = index * size + UInt64(end)
+            let bytes = try slice(at: offset, end: range.upperBound)
+            try body(bytes)
+            offset += UInt64(bytes.count)
         }
+    }
+
+    /// The body range of part `number` (1-based) of a multipart object; the whole body is
+    /// part 1 of an object written in one piece.
+    public func partRange(_ number: Int) -> Range<UInt64>? {
+        if record.parts.isEmpty { return number == 1 ? 0..<record.size : nil }
+        guard number >= 1 && number <= record.parts.count else { return nil }
+        let start = partStarts[number - 1]
+        return start..<(start + record.parts[number - 1].size)
     }
 
     /// Ends the snapshot. Buffers from ``chunk(_:)`` are invalid afterwards.
@@ -91,12 +139,12 @@ extension ObjectStore {
                 throw ObjectStoreError.noSuchBucket
             }
             return try keys.map { key -> Result<ObjectRecord?, ObjectStoreError> in
-                if key.isEmpty || key.utf8.count > maxKeyLength { return .failure(.keyTooLong) }
+                if let error = keyError(key) { return .failure(error) }
                 let objKey = Self.objectKey(bucketId: bucket.id, key: key)
                 guard let existing = try objKey.withUnsafeBytes({ try txn.get(objects, key: $0) }).map({ try ObjectRecord(decoding: $0) }) else {
                     return .success(nil)
                 }
-                try Self.deleteChunks(txn, chunks, blob: existing.blobId, count: existing.chunkCount)
+                try freeBody(txn, of: existing)
                 try txn.delete(objects, key: objKey)
                 return .success(existing)
             }

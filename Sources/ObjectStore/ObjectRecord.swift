@@ -41,6 +41,55 @@ public struct ObjectMetadata: Sendable, Equatable {
     public static let storedContentHeaders = ["cache-control", "content-disposition", "content-encoding", "content-language", "expires"]
 }
 
+/// One part of a multipart object: its body stays in the blob it was uploaded to, so
+/// completing an upload copies no data.
+public struct PartSegment: Sendable, Equatable {
+    public var partNumber: UInt32
+    public var blobId: UInt64
+    public var chunkCount: UInt32
+    public var size: UInt64
+    /// The part's MD5 hex.
+    public var etag: String
+    /// The part's checksum (base64) in the upload's checksum algorithm, if any.
+    public var checksum: String?
+
+    public init(partNumber: UInt32, blobId: UInt64, chunkCount: UInt32, size: UInt64, etag: String, checksum: String?) {
+        self.partNumber = partNumber
+        self.blobId = blobId
+        self.chunkCount = chunkCount
+        self.size = size
+        self.etag = etag
+        self.checksum = checksum
+    }
+
+    func encoded() -> [UInt8] {
+        var w = RecordWriter(version: 0)
+        w.field(1, UInt64(partNumber))
+        w.field(2, blobId)
+        w.field(3, UInt64(chunkCount))
+        w.field(4, size)
+        w.field(5, etag)
+        if let checksum { w.field(6, checksum) }
+        return w.bytes
+    }
+
+    init(decoding bytes: UnsafeRawBufferPointer) throws(ObjectStoreError) {
+        var r = try RecordReader(bytes)
+        self.init(partNumber: 0, blobId: 0, chunkCount: 0, size: 0, etag: "", checksum: nil)
+        while let (tag, value) = try r.next() {
+            switch tag {
+            case 1: partNumber = UInt32(try RecordReader.uint64(value))
+            case 2: blobId = try RecordReader.uint64(value)
+            case 3: chunkCount = UInt32(try RecordReader.uint64(value))
+            case 4: size = try RecordReader.uint64(value)
+            case 5: etag = RecordReader.string(value)
+            case 6: checksum = RecordReader.string(value)
+            default: break
+            }
+        }
+    }
+}
+
 /// An object as stored: `bucketId ‖ key` → record in the `objects` database. The body lives in
 /// the `chunks` database under `blobId ‖ chunk index`.
 public struct ObjectRecord: Sendable, Equatable {
@@ -57,12 +106,21 @@ public struct ObjectRecord: Sendable, Equatable {
     public var blobId: UInt64
     public var chunkSize: UInt32
     public var chunkCount: UInt32
+    /// For a multipart object, its parts in order (and `blobId`/`chunkCount` are unused);
+    /// empty for an object written in one piece.
+    public var parts: [PartSegment] = []
+
+    /// The blobs holding the body, with their chunk counts.
+    var blobs: [(blob: UInt64, chunks: UInt32)] {
+        parts.isEmpty ? [(blobId, chunkCount)] : parts.map { ($0.blobId, $0.chunkCount) }
+    }
 
     public init(size: UInt64, etag: String, lastModified: Date, metadata: ObjectMetadata, checksum: StoredChecksum?,
                 ownerId: String, blobId: UInt64, chunkSize: UInt32, chunkCount: UInt32) {
         self.size = size
         self.etag = etag
-        self.lastModified = lastModified
+        // Stored with millisecond precision: keep the in-memory value identical to what reads return.
+        self.lastModified = Date(timeIntervalSince1970: (lastModified.timeIntervalSince1970 * 1000).rounded() / 1000)
         self.metadata = metadata
         self.checksum = checksum
         self.ownerId = ownerId
@@ -87,6 +145,7 @@ public struct ObjectRecord: Sendable, Equatable {
         w.field(10, blobId)
         w.field(11, UInt64(chunkSize))
         w.field(12, UInt64(chunkCount))
+        for part in parts { w.field(13, part.encoded()) }
         return w.bytes
     }
 
@@ -111,6 +170,7 @@ public struct ObjectRecord: Sendable, Equatable {
             case 10: blobId = try RecordReader.uint64(value)
             case 11: chunkSize = UInt32(try RecordReader.uint64(value))
             case 12: chunkCount = UInt32(try RecordReader.uint64(value))
+            case 13: parts.append(try PartSegment(decoding: value))
             default: break
             }
         }

@@ -69,13 +69,14 @@ extension ObjectStore {
     /// Deletes an empty bucket.
     /// - Throws: `.noSuchBucket`, `.bucketNotEmpty`.
     public func deleteBucket(name: String) async throws {
-        let (buckets, objects) = (buckets, objects)
-        try await write { txn in
+        try await write { [self] txn in
             guard let record = try Self.bucket(txn, buckets, name: name) else { throw ObjectStoreError.noSuchBucket }
             let prefix = record.id.bigEndianBytes
             if let first = try txn.cursor(objects).seek(atOrAfter: prefix), first.key.starts(with: prefix) {
                 throw ObjectStoreError.bucketNotEmpty
             }
+            // As AWS: incomplete multipart uploads do not keep a bucket alive; they are freed.
+            try removeUploads(txn, bucketId: record.id)
             try txn.delete(buckets, key: Array(name.utf8))
         }
     }

@@ -12,6 +12,10 @@ import Synchronization
 /// - `chunks`: blob id (8 bytes BE) ‖ chunk index (4 bytes BE) → body bytes.
 /// - `staging`: blob id → start time, for bodies being written in several transactions; what is
 ///   left here at start-up belongs to an upload that never completed and is removed.
+/// - `uploads`: multipart upload id (16 bytes) → ``MultipartUploadRecord``.
+/// - `uploadIndex`: bucket id ‖ key ‖ 0x00 ‖ initiated (8 bytes BE) ‖ upload id → empty, for
+///   ListMultipartUploads in key order.
+/// - `parts`: upload id ‖ part number (4 bytes BE) → ``PartRecord``; part bodies are blobs.
 ///
 /// Every change goes through one ``WriteQueue`` and is durable when the call returns.
 public final class ObjectStore: Sendable {
@@ -27,6 +31,9 @@ public final class ObjectStore: Sendable {
     let objects: Database
     let chunks: Database
     let staging: Database
+    let uploads: Database
+    let uploadIndex: Database
+    let parts: Database
     private let nextBlob: Atomic<UInt64>
     let logger: Logger
 
@@ -46,6 +53,9 @@ public final class ObjectStore: Sendable {
         objects = try env.openDatabase("objects")
         chunks = try env.openDatabase("chunks")
         staging = try env.openDatabase("staging")
+        uploads = try env.openDatabase("uploads")
+        uploadIndex = try env.openDatabase("uploadIndex")
+        parts = try env.openDatabase("parts")
         let (meta, chunks, staging) = (meta, chunks, staging)
         let next = try env.writeSynchronously { txn -> UInt64 in
             if let version = try txn.get(meta, key: Array("format".utf8)) {

@@ -6,6 +6,14 @@ public enum ObjectStoreError: Error, Equatable, Sendable {
     case bucketNotEmpty
     case invalidBucketName
     case noSuchKey
+    /// The multipart upload does not exist (or was completed or aborted).
+    case noSuchUpload
+    /// A part listed in CompleteMultipartUpload is missing or its ETag differs.
+    case invalidPart
+    /// The parts listed in CompleteMultipartUpload are not in ascending order.
+    case invalidPartOrder
+    /// A part other than the last is smaller than the 5 MiB minimum.
+    case entityTooSmall
     /// A conditional write (`If-Match` / `If-None-Match`) did not hold.
     case preconditionFailed
     /// The key is longer than this store can index (see ``ObjectStore/maxKeyLength``).

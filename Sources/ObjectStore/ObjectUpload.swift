@@ -30,6 +30,8 @@ public final class ObjectUpload: @unchecked Sendable {
     private var chunksWritten: UInt32 = 0
     private var staged = false
     private var done = false
+    /// A batch failed to reach the store: the body has a gap, so it can never be committed.
+    private var failed = false
     private let md5 = Digest(.md5)
     /// Bytes received so far.
     public private(set) var size: UInt64 = 0
@@ -71,17 +73,22 @@ public final class ObjectUpload: @unchecked Sendable {
 
     /// Writes pending full chunks when enough have gathered.
     public func flushIfNeeded() async throws {
-        guard pending.count >= flushChunks else { return }
+        guard pending.count >= flushChunks, !failed else { return }
         let chunks = pending
         pending = []
         let (db, stagingDb, blob, first, stage) = (store.chunks, store.staging, blobId, chunksWritten, !staged)
-        try await store.write { txn in
-            if stage {
-                try txn.put(stagingDb, key: blob.bigEndianBytes, value: UInt64(Date().timeIntervalSince1970).bigEndianBytes)
+        do {
+            try await store.write { txn in
+                if stage {
+                    try txn.put(stagingDb, key: blob.bigEndianBytes, value: UInt64(Date().timeIntervalSince1970).bigEndianBytes)
+                }
+                for (i, chunk) in chunks.enumerated() {
+                    try txn.put(db, key: ObjectStore.chunkKey(blob: blob, index: first + UInt32(i)), value: chunk)
+                }
             }
-            for (i, chunk) in chunks.enumerated() {
-                try txn.put(db, key: ObjectStore.chunkKey(blob: blob, index: first + UInt32(i)), value: chunk)
-            }
+        } catch {
+            failed = true
+            throw error
         }
         staged = true
         chunksWritten += UInt32(chunks.count)
@@ -95,25 +102,46 @@ public final class ObjectUpload: @unchecked Sendable {
     /// - Returns: the new record and the one it replaced, if any.
     public func commit(md5: [UInt8], metadata: ObjectMetadata, checksum: StoredChecksum?, ownerId: String,
                        condition: WriteCondition = .none, lastModified: Date = Date()) async throws -> (record: ObjectRecord, replaced: ObjectRecord?) {
+        let (chunks, chunkCount) = takeRemainingChunks()
+        let record = ObjectRecord(
+            size: size, etag: Hex.encode(md5), lastModified: lastModified, metadata: metadata, checksum: checksum,
+            ownerId: ownerId, blobId: blobId, chunkSize: UInt32(chunkSize), chunkCount: chunkCount)
+        let (bucket, key) = (bucket, key)
+        let replaced = try await finishCommit(chunks: chunks) { store, txn in
+            try store.publish(txn, bucket: bucket, key: key, record: record, condition: condition)
+        }
+        return (record, replaced)
+    }
+
+    /// Moves the buffered tail into the list of chunks still to write; returns them and the
+    /// blob's final chunk count.
+    func takeRemainingChunks() -> (chunks: [[UInt8]], chunkCount: UInt32) {
         precondition(!done, "commit after commit/discard")
         if !current.isEmpty { pending.append(current); current = [] }
         let chunks = pending
         pending = []
-        let record = ObjectRecord(
-            size: size, etag: Hex.encode(md5), lastModified: lastModified, metadata: metadata, checksum: checksum,
-            ownerId: ownerId, blobId: blobId, chunkSize: UInt32(chunkSize), chunkCount: chunksWritten + UInt32(chunks.count))
-        let (store, bucket, key, blob, first, staged) = (store, bucket, key, blobId, chunksWritten, staged)
+        return (chunks, chunksWritten + UInt32(chunks.count))
+    }
+
+    /// Writes the last `chunks` and runs `publish` in the same transaction, ending staging.
+    /// On failure everything written for this body is freed.
+    func finishCommit<T: Sendable>(chunks: [[UInt8]], publish: @escaping @Sendable (ObjectStore, Transaction) throws -> T) async throws -> T {
+        let (store, blob, first, staged) = (store, blobId, chunksWritten, staged)
+        if failed {
+            await discard()
+            throw ObjectStoreError.storage("an earlier write of this body failed")
+        }
         do {
-            let replaced = try await store.write { txn -> ObjectRecord? in
-                let replaced = try store.publish(txn, bucket: bucket, key: key, record: record, condition: condition)
+            let result = try await store.write { txn -> T in
+                let result = try publish(store, txn)
                 for (i, chunk) in chunks.enumerated() {
                     try txn.put(store.chunks, key: ObjectStore.chunkKey(blob: blob, index: first + UInt32(i)), value: chunk)
                 }
                 if staged { try txn.delete(store.staging, key: blob.bigEndianBytes) }
-                return replaced
+                return result
             }
             done = true
-            return (record, replaced)
+            return result
         } catch {
             await discard()
             throw error
@@ -142,9 +170,13 @@ extension ObjectStore {
 
     /// Checks that `key` can be stored.
     public func validate(key: String) throws {
-        if key.isEmpty { throw ObjectStoreError.invalidKey }
-        if key.utf8.count > maxKeyLength { throw ObjectStoreError.keyTooLong }
-        if key.utf8.contains(0) { throw ObjectStoreError.invalidKey }
+        if let error = keyError(key) { throw error }
+    }
+
+    func keyError(_ key: String) -> ObjectStoreError? {
+        if key.isEmpty || key.utf8.contains(0) { return .invalidKey }
+        if key.utf8.count > maxKeyLength { return .keyTooLong }
+        return nil
     }
 
     /// Within a write transaction: checks the bucket and `condition`, stores `record` under
@@ -164,11 +196,17 @@ extension ObjectStore {
             guard let existing else { throw ObjectStoreError.noSuchKey }
             if !etags.contains("*") && !etags.contains(existing.etag) { throw ObjectStoreError.preconditionFailed }
         }
-        if let existing, existing.blobId != record.blobId {
-            try Self.deleteChunks(txn, chunks, blob: existing.blobId, count: existing.chunkCount)
-        }
+        if let existing { try freeBody(txn, of: existing, keeping: record) }
         try txn.put(objects, key: objKey, value: record.encoded())
         return existing
+    }
+
+    /// Frees the blobs of `record` that `keeping` (its replacement, if any) does not use.
+    func freeBody(_ txn: Transaction, of record: ObjectRecord, keeping: ObjectRecord? = nil) throws {
+        let kept = Set((keeping?.blobs ?? []).map(\.blob))
+        for (blob, count) in record.blobs where !kept.contains(blob) {
+            try Self.deleteChunks(txn, chunks, blob: blob, count: count)
+        }
     }
 
     func removeStaged(blob: UInt64, chunks count: UInt32) async throws {

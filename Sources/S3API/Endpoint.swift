@@ -18,6 +18,13 @@ enum Endpoint: Equatable, Sendable {
     case getObject(bucket: String, key: String)
     case headObject(bucket: String, key: String)
     case deleteObject(bucket: String, key: String)
+    case createMultipartUpload(bucket: String, key: String)
+    case uploadPart(bucket: String, key: String)
+    case uploadPartCopy(bucket: String, key: String)
+    case completeMultipartUpload(bucket: String, key: String)
+    case abortMultipartUpload(bucket: String, key: String)
+    case listParts(bucket: String, key: String)
+    case listMultipartUploads(bucket: String)
     /// A known S3 operation Shoebox does not implement yet: answered with 501 NotImplemented.
     case notImplemented(operation: String, bucket: String?)
 
@@ -27,18 +34,31 @@ enum Endpoint: Equatable, Sendable {
         case .listBuckets: nil
         case .createBucket(let b), .deleteBucket(let b), .headBucket(let b), .getBucketLocation(let b),
              .getBucketVersioning(let b), .listObjects(let b), .listObjectsV2(let b), .listObjectVersions(let b),
-             .deleteObjects(let b):
+             .deleteObjects(let b), .listMultipartUploads(let b):
             b
-        case .putObject(let b, _), .copyObject(let b, _), .getObject(let b, _), .headObject(let b, _), .deleteObject(let b, _):
+        case .putObject(let b, _), .copyObject(let b, _), .getObject(let b, _), .headObject(let b, _), .deleteObject(let b, _),
+             .createMultipartUpload(let b, _), .uploadPart(let b, _), .uploadPartCopy(let b, _),
+             .completeMultipartUpload(let b, _), .abortMultipartUpload(let b, _), .listParts(let b, _):
             b
         case .notImplemented(_, let b): b
+        }
+    }
+
+    /// The object key the operation addresses, if any.
+    var key: String? {
+        switch self {
+        case .putObject(_, let k), .copyObject(_, let k), .getObject(_, let k), .headObject(_, let k), .deleteObject(_, let k),
+             .createMultipartUpload(_, let k), .uploadPart(_, let k), .uploadPartCopy(_, let k),
+             .completeMultipartUpload(_, let k), .abortMultipartUpload(_, let k), .listParts(_, let k):
+            k
+        default: nil
         }
     }
 
     /// Whether the operation reads a request body (so `Expect: 100-continue` matters).
     var takesBody: Bool {
         switch self {
-        case .putObject, .deleteObjects, .createBucket: true
+        case .putObject, .deleteObjects, .createBucket, .uploadPart, .completeMultipartUpload, .createMultipartUpload: true
         default: false
         }
     }
@@ -53,11 +73,9 @@ enum Endpoint: Equatable, Sendable {
         "ownershipControls": "BucketOwnershipControls", "publicAccessBlock": "PublicAccessBlock",
         "analytics": "BucketAnalyticsConfiguration", "inventory": "BucketInventoryConfiguration",
         "metrics": "BucketMetricsConfiguration", "intelligent-tiering": "BucketIntelligentTieringConfiguration",
-        "uploads": "MultipartUploads",
     ]
     private static let objectSubresources: [String: String] = [
-        "acl": "ObjectAcl", "tagging": "ObjectTagging", "uploads": "CreateMultipartUpload", "uploadId": "MultipartUpload",
-        "partNumber": "GetObject partNumber", "retention": "ObjectRetention", "legal-hold": "ObjectLegalHold",
+        "acl": "ObjectAcl", "tagging": "ObjectTagging", "retention": "ObjectRetention", "legal-hold": "ObjectLegalHold",
         "torrent": "GetObjectTorrent", "restore": "RestoreObject", "select": "SelectObjectContent",
         "attributes": "GetObjectAttributes", "versionId": "object versions",
     ]
@@ -85,12 +103,25 @@ enum Endpoint: Equatable, Sendable {
                !(name == "versionId" && query["versionId"] == "null") {
                 return .notImplemented(operation: "\(verb(method))\(objectSubresources[name]!)", bucket: bucket)
             }
+            if query.has("uploadId") {
+                switch method {
+                case "PUT":
+                    guard query.has("partNumber") else { throw S3Error(.invalidArgument, "partNumber is required with uploadId") }
+                    return hasCopySource ? .uploadPartCopy(bucket: bucket, key: key) : .uploadPart(bucket: bucket, key: key)
+                case "POST": return .completeMultipartUpload(bucket: bucket, key: key)
+                case "DELETE": return .abortMultipartUpload(bucket: bucket, key: key)
+                case "GET": return .listParts(bucket: bucket, key: key)
+                default: throw S3Error(.methodNotAllowed)
+                }
+            }
             switch method {
             case "GET": return .getObject(bucket: bucket, key: key)
             case "HEAD": return .headObject(bucket: bucket, key: key)
             case "PUT": return hasCopySource ? .copyObject(bucket: bucket, key: key) : .putObject(bucket: bucket, key: key)
             case "DELETE": return .deleteObject(bucket: bucket, key: key)
-            case "POST": return .notImplemented(operation: "POST on an object", bucket: bucket)
+            case "POST":
+                if query.has("uploads") { return .createMultipartUpload(bucket: bucket, key: key) }
+                return .notImplemented(operation: "POST on an object", bucket: bucket)
             default: throw S3Error(.methodNotAllowed)
             }
         }
@@ -99,8 +130,9 @@ enum Endpoint: Equatable, Sendable {
             if query.has("location") { return .getBucketLocation(bucket: bucket) }
             if query.has("versioning") { return .getBucketVersioning(bucket: bucket) }
             if query.has("versions") { return .listObjectVersions(bucket: bucket) }
+            if query.has("uploads") { return .listMultipartUploads(bucket: bucket) }
             if let name = query.names.first(where: { bucketSubresources[$0] != nil }) {
-                return .notImplemented(operation: name == "uploads" ? "ListMultipartUploads" : "Get\(bucketSubresources[name]!)", bucket: bucket)
+                return .notImplemented(operation: "Get\(bucketSubresources[name]!)", bucket: bucket)
             }
             return query["list-type"] == "2" ? .listObjectsV2(bucket: bucket) : .listObjects(bucket: bucket)
         case "HEAD":

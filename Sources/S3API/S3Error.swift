@@ -11,6 +11,7 @@ enum S3ErrorCode: String, CaseIterable, Sendable {
     case bucketAlreadyOwnedByYou = "BucketAlreadyOwnedByYou"
     case bucketNotEmpty = "BucketNotEmpty"
     case entityTooLarge = "EntityTooLarge"
+    case entityTooSmall = "EntityTooSmall"
     case incompleteBody = "IncompleteBody"
     case insufficientStorage = "InsufficientStorage"
     case internalError = "InternalError"
@@ -19,6 +20,9 @@ enum S3ErrorCode: String, CaseIterable, Sendable {
     case invalidArgument = "InvalidArgument"
     case invalidBucketName = "InvalidBucketName"
     case invalidDigest = "InvalidDigest"
+    case invalidPart = "InvalidPart"
+    case invalidPartNumber = "InvalidPartNumber"
+    case invalidPartOrder = "InvalidPartOrder"
     case invalidRange = "InvalidRange"
     case invalidRequest = "InvalidRequest"
     case invalidURI = "InvalidURI"
@@ -28,6 +32,7 @@ enum S3ErrorCode: String, CaseIterable, Sendable {
     case missingContentLength = "MissingContentLength"
     case noSuchBucket = "NoSuchBucket"
     case noSuchKey = "NoSuchKey"
+    case noSuchUpload = "NoSuchUpload"
     case noSuchVersion = "NoSuchVersion"
     case notImplemented = "NotImplemented"
     case notModified = "NotModified"
@@ -41,17 +46,17 @@ enum S3ErrorCode: String, CaseIterable, Sendable {
     var status: Int {
         switch self {
         case .notModified: 304
-        case .authorizationHeaderMalformed, .badDigest, .illegalLocationConstraint, .entityTooLarge, .incompleteBody, .invalidArgument,
+        case .authorizationHeaderMalformed, .badDigest, .illegalLocationConstraint, .entityTooSmall, .invalidPart, .invalidPartOrder, .entityTooLarge, .incompleteBody, .invalidArgument,
              .invalidBucketName, .invalidDigest, .invalidRequest, .invalidURI, .keyTooLong, .malformedXML,
              .xAmzContentSHA256Mismatch:
             400
         case .accessDenied, .invalidAccessKeyId, .requestTimeTooSkewed, .signatureDoesNotMatch: 403
-        case .noSuchBucket, .noSuchKey, .noSuchVersion: 404
+        case .noSuchBucket, .noSuchKey, .noSuchVersion, .noSuchUpload: 404
         case .methodNotAllowed: 405
         case .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty: 409
         case .missingContentLength: 411
         case .preconditionFailed: 412
-        case .invalidRange: 416
+        case .invalidRange, .invalidPartNumber: 416
         case .internalError: 500
         case .notImplemented: 501
         case .slowDown: 503
@@ -69,6 +74,11 @@ enum S3ErrorCode: String, CaseIterable, Sendable {
         case .bucketAlreadyOwnedByYou: "Your previous request to create the named bucket succeeded and you already own it."
         case .bucketNotEmpty: "The bucket you tried to delete is not empty"
         case .entityTooLarge: "Your proposed upload exceeds the maximum allowed size"
+        case .entityTooSmall: "Your proposed upload is smaller than the minimum allowed object size."
+        case .invalidPart: "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."
+        case .invalidPartNumber: "The requested partnumber is not satisfiable"
+        case .invalidPartOrder: "The list of parts was not in ascending order. Parts must be ordered by part number."
+        case .noSuchUpload: "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."
         case .incompleteBody: "You did not provide the number of bytes specified by the Content-Length HTTP header."
         case .insufficientStorage: "The storage is full: the configured map size or the disk has no room for this request."
         case .internalError: "We encountered an internal error. Please try again."
@@ -137,6 +147,10 @@ struct S3Error: Error, Sendable {
         case .bucketNotEmpty: S3Error(.bucketNotEmpty)
         case .invalidBucketName: S3Error(.invalidBucketName)
         case .noSuchKey: S3Error(.noSuchKey)
+        case .noSuchUpload: S3Error(.noSuchUpload)
+        case .invalidPart: S3Error(.invalidPart)
+        case .invalidPartOrder: S3Error(.invalidPartOrder)
+        case .entityTooSmall: S3Error(.entityTooSmall)
         case .preconditionFailed: S3Error(.preconditionFailed)
         case .keyTooLong: S3Error(.keyTooLong, "Your key is too long: Shoebox indexes keys of up to \(ObjectStore.maxKeyBytes) bytes.")
         case .invalidKey: S3Error(.invalidArgument, "Object key is empty or contains characters S3 does not accept.")

@@ -78,16 +78,11 @@ struct S3Response: Sendable {
     /// Streams an object range; each write waits for the connection to take it (backpressure),
     /// so at most one chunk per connection is in flight.
     private static func stream(_ reader: ObjectReader, range: Range<UInt64>, to bodyWriter: inout some ResponseBodyWriter) async throws {
-        let chunkSize = UInt64(reader.record.chunkSize)
         var offset = range.lowerBound
         while offset < range.upperBound {
-            let index = offset / chunkSize
-            let chunk = try reader.chunk(UInt32(index))
-            let start = Int(offset - index * chunkSize)
-            let end = Int(min(UInt64(chunk.count), range.upperBound - index * chunkSize))
-            let buffer = ByteBuffer(bytes: UnsafeRawBufferPointer(rebasing: chunk[start..<end]))
-            try await bodyWriter.write(buffer)
-            offset = index * chunkSize + UInt64(end)
+            let slice = try reader.slice(at: offset, end: range.upperBound)
+            try await bodyWriter.write(ByteBuffer(bytes: slice))
+            offset += UInt64(slice.count)
         }
     }
 }

@@ -28,11 +28,12 @@ extension S3Server {
         let upload = try store.beginUpload(bucket: bucket, key: key)
         let record: ObjectRecord
         do {
-            var index: UInt32 = 0
-            while index < source.chunkCount {
-                try reader.chunk(index).withMemoryRebound(to: UInt8.self) { upload.append(UnsafeRawBufferPointer($0)) }
+            var offset: UInt64 = 0
+            while offset < source.size {
+                let slice = try reader.slice(at: offset, end: source.size)
+                upload.append(slice)
+                offset += UInt64(slice.count)
                 try await upload.flushIfNeeded()
-                index += 1
             }
             record = try await upload.commit(md5: upload.finishDigest(), metadata: metadata, checksum: source.checksum,
                                              ownerId: user.id, condition: condition, lastModified: Self.lastModifiedNow()).record

@@ -12,27 +12,12 @@ extension S3Server {
         let bucket = try ownedBucket(request, name)
         let user = try requireUser(request)
         try rejectUnsupportedWriteHeaders(request)
-        guard let length = request.header("content-length").flatMap(UInt64.init) else {
-            throw S3Error(.missingContentLength)
-        }
-        guard length <= Self.maxPutSize else { throw S3Error(.entityTooLarge) }
         let condition = try writeCondition(request)
         let metadata = try objectMetadata(request)
-        var verifier = try PayloadVerifier(request)
         let upload = try store.beginUpload(bucket: bucket, key: key)
         let record: ObjectRecord
         do {
-            for try await buffer in request.body {
-                guard upload.size + UInt64(buffer.readableBytes) <= length else { throw S3Error(.incompleteBody, "The body is longer than Content-Length.") }
-                buffer.withUnsafeReadableBytes { bytes in
-                    upload.append(bytes)
-                    verifier.update(bytes)
-                }
-                try await upload.flushIfNeeded()
-            }
-            guard upload.size == length else { throw S3Error(.incompleteBody) }
-            let md5 = upload.finishDigest()
-            let checksum = try verifier.verify(md5: md5)
+            let (md5, checksum) = try await receiveBody(request, into: upload, maxSize: Self.maxPutSize)
             record = try await upload.commit(md5: md5, metadata: metadata, checksum: checksum, ownerId: user.id,
                                              condition: condition, lastModified: Self.lastModifiedNow()).record
         } catch {
@@ -45,6 +30,29 @@ extension S3Server {
             headers[.init("x-amz-checksum-\(checksum.algorithm.headerSuffix)")!] = checksum.base64
         }
         return S3Response(headers: headers)
+    }
+
+    /// Streams the request body into `upload`, verifying its length and integrity as it goes.
+    /// - Returns: the body's MD5 and the checksum to store with it.
+    func receiveBody(_ request: S3Request, into upload: ObjectUpload, maxSize: UInt64) async throws -> (md5: [UInt8], checksum: StoredChecksum?) {
+        guard let length = request.header("content-length").flatMap(UInt64.init) else {
+            throw S3Error(.missingContentLength)
+        }
+        guard length <= maxSize else { throw S3Error(.entityTooLarge) }
+        var verifier = try PayloadVerifier(request)
+        for try await buffer in request.body {
+            guard upload.size + UInt64(buffer.readableBytes) <= length else {
+                throw S3Error(.incompleteBody, "The body is longer than Content-Length.")
+            }
+            buffer.withUnsafeReadableBytes { bytes in
+                upload.append(bytes)
+                verifier.update(bytes)
+            }
+            try await upload.flushIfNeeded()
+        }
+        guard upload.size == length else { throw S3Error(.incompleteBody) }
+        let md5 = upload.finishDigest()
+        return (md5, try verifier.verify(md5: md5))
     }
 
     /// Last-Modified for a write now: rounded up to the whole second, since S3 dates carry
@@ -120,16 +128,28 @@ extension S3Server {
             var headers = objectHeaders(record)
             var range = 0..<record.size
             var status = HTTPResponse.Status.ok
-            if let header = request.header("range"), let requested = try Self.parseRange(header, size: record.size) {
+            if let value = request.query["partNumber"] {
+                guard let number = Int(value), number >= 1, number <= ObjectStore.maximumParts else {
+                    throw S3Error(.invalidArgument, "Part number must be an integer between 1 and 10000, inclusive")
+                }
+                guard let part = reader.partRange(number) else { throw S3Error(.invalidPartNumber) }
+                range = part
+                if !record.parts.isEmpty {
+                    status = .partialContent
+                    headers[.init("x-amz-mp-parts-count")!] = String(record.parts.count)
+                    if !range.isEmpty { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(record.size)" }
+                }
+            } else if let header = request.header("range"), let requested = try Self.parseRange(header, size: record.size) {
                 range = requested
                 status = .partialContent
                 headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(record.size)"
             }
             // A whole-object checksum never goes with a partial body: clients would validate
             // the part against it.
-            if status == .ok, request.header("x-amz-checksum-mode")?.uppercased() == "ENABLED", let checksum = record.checksum {
+            if status == .ok, range.count == record.size, request.header("x-amz-checksum-mode")?.uppercased() == "ENABLED",
+               let checksum = record.checksum {
                 headers[.init("x-amz-checksum-\(checksum.algorithm.headerSuffix)")!] = checksum.base64
-                headers[.init("x-amz-checksum-type")!] = "FULL_OBJECT"
+                headers[.init("x-amz-checksum-type")!] = checksum.base64.contains("-") ? "COMPOSITE" : "FULL_OBJECT"
             }
             applyResponseOverrides(request, to: &headers)
             if head || range.isEmpty {

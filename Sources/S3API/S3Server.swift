@@ -63,8 +63,10 @@ public final class S3Server: Sendable {
         var expectContinue = request.headers[.expect]?.lowercased() == "100-continue"
         var response: S3Response
         var isHead = request.method == .head
+        var endpoint: Endpoint?
         do {
             var s3 = try S3Request(request, requestId: requestId, domain: options.domain)
+            endpoint = s3.endpoint
             isHead = s3.method == "HEAD"
             try authenticate(&s3)
             if expectContinue && s3.endpoint.takesBody {
@@ -73,7 +75,14 @@ public final class S3Server: Sendable {
             }
             response = try await dispatch(s3)
         } catch {
-            let s3Error = S3Error.from(error)
+            var s3Error = S3Error.from(error)
+            // Name what was missing, as AWS does.
+            if s3Error.code == .noSuchKey, let key = endpoint?.key, !s3Error.details.contains(where: { $0.0 == "Key" }) {
+                s3Error.details.append(("Key", key))
+            }
+            if s3Error.code == .noSuchBucket, let bucket = endpoint?.bucket, !s3Error.details.contains(where: { $0.0 == "BucketName" }) {
+                s3Error.details.append(("BucketName", bucket))
+            }
             if s3Error.code == .internalError { logger.error("request \(requestId) failed: \(error)") }
             response = S3Response.error(s3Error, resource: request.uri.path, requestId: requestId)
         }
@@ -119,6 +128,13 @@ public final class S3Server: Sendable {
         case .getObject(let bucket, let key): return try getObject(request, bucket: bucket, key: key, head: false)
         case .headObject(let bucket, let key): return try getObject(request, bucket: bucket, key: key, head: true)
         case .deleteObject(let bucket, let key): return try await deleteObject(request, bucket: bucket, key: key)
+        case .createMultipartUpload(let bucket, let key): return try await createMultipartUpload(request, bucket: bucket, key: key)
+        case .uploadPart(let bucket, let key): return try await uploadPart(request, bucket: bucket, key: key)
+        case .uploadPartCopy(let bucket, let key): return try await uploadPartCopy(request, bucket: bucket, key: key)
+        case .completeMultipartUpload(let bucket, let key): return try await completeMultipartUpload(request, bucket: bucket, key: key)
+        case .abortMultipartUpload(let bucket, let key): return try await abortMultipartUpload(request, bucket: bucket, key: key)
+        case .listParts(let bucket, let key): return try listParts(request, bucket: bucket, key: key)
+        case .listMultipartUploads(let bucket): return try listMultipartUploads(request, bucket: bucket)
         case .notImplemented(let operation, let bucket):
             // Keep error precedence as S3: a missing bucket is reported before the operation.
             if let bucket { _ = try ownedBucket(request, bucket) }

@@ -1,0 +1,149 @@
+import SigV4
+import XCTest
+
+final class CanonicalizationTests: XCTestCase {
+    func testCanonicalURI() {
+        let cases: [(String, String)] = [
+            ("", "/"),
+            ("/", "/"),
+            ("/test$file.text", "/test%24file.text"),
+            ("/test%24file.text", "/test%24file.text"),
+            ("/bucket/my%20photo.jpg", "/bucket/my%20photo.jpg"),
+            ("/bucket/a b", "/bucket/a%20b"),
+            // '+' in a path is a plus sign, not a space.
+            ("/bucket/a+b", "/bucket/a%2Bb"),
+            ("/bucket/a%2Bb", "/bucket/a%2Bb"),
+            // An encoded slash stays encoded; it is part of a segment.
+            ("/bucket/a%2Fb", "/bucket/a%2Fb"),
+            // Decoded once, then re-encoded: lowercase escapes become uppercase,
+            // encoded unreserved characters become literal.
+            ("/%e1%88%b4", "/%E1%88%B4"),
+            ("/a%2Db%7Ec", "/a-b~c"),
+            // Double encoding survives as one level.
+            ("/a%2520b", "/a%2520b"),
+            // A '%' without two hex digits is a literal percent sign.
+            ("/100%", "/100%25"),
+            ("/a%2", "/a%252"),
+            ("/a%zz", "/a%25zz"),
+            ("/-._~AZaz09", "/-._~AZaz09"),
+            ("/!'()*,;=:@&", "/%21%27%28%29%2A%2C%3B%3D%3A%40%26"),
+            // No normalisation for S3.
+            ("//a//b/", "//a//b/"),
+            ("/a/./b/../c", "/a/./b/../c"),
+        ]
+        for (raw, canonical) in cases {
+            XCTAssertEqual(SigV4.canonicalURI(raw), canonical, raw)
+        }
+    }
+
+    func testCanonicalQuery() {
+        let cases: [(String, String)] = [
+            ("", ""),
+            ("acl", "acl="),
+            ("uploads", "uploads="),
+            ("acl=", "acl="),
+            ("b=2&a=1&a=0", "a=0&a=1&b=2"),
+            ("list-type=2&encoding-type=url&prefix=", "encoding-type=url&list-type=2&prefix="),
+            // '+' in a query means space; a real plus arrives as %2B.
+            ("prefix=a+b", "prefix=a%20b"),
+            ("prefix=a%2Bb", "prefix=a%2Bb"),
+            ("prefix=a%20b", "prefix=a%20b"),
+            ("prefix=a/b", "prefix=a%2Fb"),
+            ("delimiter=%2F", "delimiter=%2F"),
+            ("k=%7e", "k=~"),
+            ("k=%7E&j=~", "j=~&k=~"),
+            ("x=a=b", "x=a%3Db"),
+            ("a=1&&b=2&", "a=1&b=2"),
+            // Sorted by encoded name (byte order: uppercase before lowercase), then value.
+            ("b=1&B=2&a=3", "B=2&a=3&b=1"),
+            ("a%20b=1&a=2", "a=2&a%20b=1"),
+            ("partNumber=2&uploadId=xyz%3D%3D", "partNumber=2&uploadId=xyz%3D%3D"),
+            ("versionId=&delete", "delete=&versionId="),
+            ("prefix=%E1%88%B4&x=%e1%88%b4", "prefix=%E1%88%B4&x=%E1%88%B4"),
+            ("v=100%", "v=100%25"),
+        ]
+        for (raw, canonical) in cases {
+            XCTAssertEqual(SigV4.canonicalQuery(raw), canonical, raw)
+        }
+    }
+
+    func testCanonicalQueryExcludingSignature() {
+        XCTAssertEqual(
+            SigV4.canonicalQuery(
+                "X-Amz-Signature=abc&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400", excluding: "X-Amz-Signature"),
+            "X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400")
+    }
+
+    func testCanonicalHeaders() {
+        let request = SigV4Request(
+            method: "PUT", rawPath: "/", rawQuery: "",
+            headers: [
+                ("HOST", "localhost:9000"),
+                ("X-Amz-Meta-Empty", ""),
+                ("x-amz-meta-list", " a "),
+                ("X-AMZ-META-LIST", "b\t\tc"),
+                ("x-amz-meta-spaces", "\t  one   two \t three  "),
+                ("x-amz-meta-list", ""),
+                ("Content-Type", "text/plain"),
+            ])
+        XCTAssertEqual(
+            SigV4.canonicalHeaders(
+                request, signedHeaders: ["content-type", "host", "x-amz-meta-empty", "x-amz-meta-list", "x-amz-meta-spaces"]),
+            """
+            content-type:text/plain
+            host:localhost:9000
+            x-amz-meta-empty:
+            x-amz-meta-list:a,b c,
+            x-amz-meta-spaces:one two three
+
+            """)
+    }
+
+    func testCanonicalRequestSortsAndLowercasesSignedHeaderNames() {
+        let request = SigV4Request(
+            method: "GET", rawPath: "/b/k", rawQuery: "",
+            headers: [("Host", "h"), ("X-Amz-Date", "20130524T000000Z")])
+        XCTAssertEqual(
+            SigV4.canonicalRequest(request, signedHeaders: ["X-Amz-Date", "Host"], payloadHash: "UNSIGNED-PAYLOAD"),
+            "GET\n/b/k\n\nhost:h\nx-amz-date:20130524T000000Z\n\nhost;x-amz-date\nUNSIGNED-PAYLOAD")
+    }
+
+    func testURIEncode() {
+        XCTAssertEqual(SigV4.uriEncode("a b/c~d"), "a%20b%2Fc~d")
+        XCTAssertEqual(SigV4.uriEncode("a b/c~d", encodeSlash: false), "a%20b/c~d")
+        XCTAssertEqual(SigV4.uriEncode("ñ"), "%C3%B1")
+        XCTAssertEqual(SigV4.uriEncode("*"), "%2A")
+    }
+
+    func testDates() {
+        let date = referenceDate("20130524T000000Z")
+        XCTAssertEqual(SigV4.parseAmzDate("20130524T000000Z"), date)
+        XCTAssertEqual(SigV4.formatAmzDate(date), "20130524T000000Z")
+        XCTAssertEqual(SigV4.parseHTTPDate("Fri, 24 May 2013 00:00:00 GMT"), date)
+        XCTAssertEqual(SigV4.parseHTTPDate("24 May 2013 00:00:00 GMT"), date)
+        XCTAssertEqual(SigV4.parseHTTPDate("Fri, 24 May 2013 00:00:00 +0000"), date)
+
+        for sample in ["20240229T235959Z", "19700101T000000Z", "20991231T120000Z", "20000301T010203Z"] {
+            let reference = referenceDate(sample)
+            XCTAssertEqual(SigV4.parseAmzDate(sample), reference, sample)
+            XCTAssertEqual(SigV4.formatAmzDate(reference), sample)
+        }
+        XCTAssertEqual(
+            SigV4.parseHTTPDate("Thu, 29 Feb 2024 23:59:59 GMT"), referenceDate("20240229T235959Z"))
+        XCTAssertEqual(SigV4.parseHTTPDate("Sun, 6 Nov 1994 08:49:37 GMT"), referenceDate("19941106T084937Z"))
+
+        for bad in [
+            "", "20130524", "20130524T000000", "2013-05-24T00:00:00Z", "20130230T000000Z", "20231301T000000Z",
+            "20130524T240000Z", "20130524T006000Z", "2013O524T000000Z", "20130524t000000z",
+        ] {
+            XCTAssertNil(SigV4.parseAmzDate(bad), bad)
+        }
+        for bad in [
+            "", "Fri, 24 May 2013", "Fri, 24 Foo 2013 00:00:00 GMT", "Fri, 24 May 2013 00:00:00 PST",
+            "Fri, 31 Jun 2013 00:00:00 GMT", "Fri, 24 May 13 00:00:00 GMT", "Friday, 24-May-13 00:00:00 GMT",
+            "Fri, 24 May 2013 0:00:00 GMT",
+        ] {
+            XCTAssertNil(SigV4.parseHTTPDate(bad), bad)
+        }
+    }
+}

@@ -1,0 +1,188 @@
+"""Conditional GET/HEAD (RFC 7232 as S3 applies it), conditional PUT, Range GET."""
+
+import datetime as dt
+
+import pytest
+from botocore.exceptions import ClientError
+
+import s3support as sup
+
+UTC = dt.timezone.utc
+PAST = dt.datetime(2001, 1, 1, tzinfo=UTC)
+FUTURE = dt.datetime.now(UTC) + dt.timedelta(days=365)
+BODY = b"0123456789abcdefghijklmnopqrstuvwxyz"  # 36 bytes
+
+
+@pytest.fixture
+def obj(s3, bucket):
+    put = s3.put_object(Bucket=bucket, Key="cond", Body=BODY)
+    return bucket, "cond", put["ETag"]
+
+
+def _status(fn, **kw):
+    try:
+        resp = fn(**kw)
+        return sup.http_status(resp), None
+    except ClientError as e:
+        return sup.http_status(e), sup.error_code(e)
+
+
+@pytest.mark.parametrize("op", ["get_object", "head_object"])
+class TestConditionalRead:
+    def test_if_match(self, s3, obj, op):
+        b, k, etag = obj
+        fn = getattr(s3, op)
+        assert _status(fn, Bucket=b, Key=k, IfMatch=etag)[0] == 200
+        status, code = _status(fn, Bucket=b, Key=k, IfMatch='"0123456789abcdef0123456789abcdef"')
+        assert status == 412
+        if op == "get_object":
+            assert code == "PreconditionFailed"
+
+    def test_if_none_match(self, s3, obj, op):
+        b, k, etag = obj
+        fn = getattr(s3, op)
+        assert _status(fn, Bucket=b, Key=k, IfNoneMatch=etag)[0] == 304
+        assert _status(fn, Bucket=b, Key=k, IfNoneMatch='"0123456789abcdef0123456789abcdef"')[0] == 200
+
+    def test_if_modified_since(self, s3, obj, op):
+        b, k, _ = obj
+        fn = getattr(s3, op)
+        assert _status(fn, Bucket=b, Key=k, IfModifiedSince=PAST)[0] == 200
+        assert _status(fn, Bucket=b, Key=k, IfModifiedSince=FUTURE)[0] == 304
+
+    def test_if_modified_since_equal_to_last_modified(self, s3, obj, op):
+        b, k, _ = obj
+        lm = s3.head_object(Bucket=b, Key=k)["LastModified"]
+        # not modified *since* its own LastModified
+        assert _status(getattr(s3, op), Bucket=b, Key=k, IfModifiedSince=lm)[0] == 304
+
+    def test_if_unmodified_since(self, s3, obj, op):
+        b, k, _ = obj
+        fn = getattr(s3, op)
+        assert _status(fn, Bucket=b, Key=k, IfUnmodifiedSince=FUTURE)[0] == 200
+        status, code = _status(fn, Bucket=b, Key=k, IfUnmodifiedSince=PAST)
+        assert status == 412
+        if op == "get_object":
+            assert code == "PreconditionFailed"
+
+    @pytest.mark.shoebox_only("moto answers 412; the GetObject/HeadObject docs say 200")
+    def test_if_match_true_overrides_if_unmodified_since_false(self, s3, obj, op):
+        # AWS: If-Match true and If-Unmodified-Since false -> 200
+        b, k, etag = obj
+        assert _status(getattr(s3, op), Bucket=b, Key=k, IfMatch=etag, IfUnmodifiedSince=PAST)[0] == 200
+
+    def test_if_none_match_false_with_if_modified_since_true(self, s3, obj, op):
+        # AWS: If-None-Match false and If-Modified-Since true -> 304
+        b, k, etag = obj
+        assert _status(getattr(s3, op), Bucket=b, Key=k, IfNoneMatch=etag, IfModifiedSince=PAST)[0] == 304
+
+    def test_conditions_on_missing_key_are_404(self, s3, bucket, op):
+        status, _ = _status(getattr(s3, op), Bucket=bucket, Key="ghost", IfMatch='"abc"')
+        assert status == 404
+
+
+def test_get_304_has_etag_and_no_body(s3, obj, signed):
+    b, k, etag = obj
+    resp = signed("GET", f"/{b}/{k}", headers={"If-None-Match": etag})
+    assert resp.status_code == 304
+    assert resp.content == b""
+    assert resp.headers.get("ETag") == etag
+
+
+# ---------------------------------------------------------------- Range GET
+
+@pytest.mark.parametrize("rng,start,end", [
+    ("bytes=0-9", 0, 9),
+    ("bytes=5-", 5, 35),
+    ("bytes=-3", 33, 35),
+    ("bytes=10-10", 10, 10),
+    ("bytes=30-1000", 30, 35),   # end past the size is clamped
+    ("bytes=-100", 0, 35),       # suffix longer than the object: whole object
+])
+def test_range_get(s3, obj, rng, start, end):
+    b, k, etag = obj
+    resp = s3.get_object(Bucket=b, Key=k, Range=rng)
+    assert sup.http_status(resp) == 206
+    assert resp["Body"].read() == BODY[start:end + 1]
+    assert resp["ContentRange"] == f"bytes {start}-{end}/{len(BODY)}"
+    assert resp["ContentLength"] == end - start + 1
+    assert resp["ETag"] == etag
+    assert resp["ResponseMetadata"]["HTTPHeaders"].get("accept-ranges") == "bytes"
+
+
+def test_range_beyond_size_is_416(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="ten", Body=b"0123456789")
+    with pytest.raises(ClientError) as ei:
+        s3.get_object(Bucket=bucket, Key="ten", Range="bytes=1000-")
+    assert sup.http_status(ei.value) == 416
+    assert sup.error_code(ei.value) == "InvalidRange"
+    with pytest.raises(ClientError) as ei:
+        s3.get_object(Bucket=bucket, Key="ten", Range="bytes=10-")
+    assert sup.http_status(ei.value) == 416
+
+
+def test_head_with_range(s3, obj):
+    b, k, _ = obj
+    resp = s3.head_object(Bucket=b, Key=k, Range="bytes=0-9")
+    assert sup.http_status(resp) == 206
+    assert resp["ContentLength"] == 10
+    assert resp["ContentRange"] == f"bytes 0-9/{len(BODY)}"
+
+
+def test_range_with_checksum_mode_has_no_whole_object_checksum(s3, bucket):
+    # PUT stores a CRC32 (boto3 sends one by default); a full GET returns it...
+    body = sup.deterministic_body("ranged-checksum", 4096)
+    s3.put_object(Bucket=bucket, Key="rc", Body=body, ChecksumAlgorithm="CRC32")
+    full = s3.get_object(Bucket=bucket, Key="rc", ChecksumMode="ENABLED")
+    assert full["ChecksumCRC32"] == sup.checksum_b64("crc32", body)
+    assert full["Body"].read() == body
+    # ...but a 206 must not carry the whole-object checksum (botocore would
+    # validate it against the partial body and fail).
+    part = s3.get_object(Bucket=bucket, Key="rc", Range="bytes=100-199", ChecksumMode="ENABLED")
+    assert sup.http_status(part) == 206
+    assert part["Body"].read() == body[100:200]
+    headers = part["ResponseMetadata"]["HTTPHeaders"]
+    assert not [h for h in headers if h.startswith("x-amz-checksum-") and h != "x-amz-checksum-type"], headers
+
+
+def test_range_and_if_match_together(s3, obj):
+    b, k, etag = obj
+    resp = s3.get_object(Bucket=b, Key=k, Range="bytes=0-3", IfMatch=etag)
+    assert sup.http_status(resp) == 206
+    assert resp["Body"].read() == BODY[:4]
+
+
+# ---------------------------------------------------------- Conditional PUT
+def test_put_if_none_match_star(s3, bucket):
+    first = s3.put_object(Bucket=bucket, Key="once", Body=b"first", IfNoneMatch="*")
+    assert sup.http_status(first) == 200
+    with pytest.raises(ClientError) as ei:
+        s3.put_object(Bucket=bucket, Key="once", Body=b"second", IfNoneMatch="*")
+    assert sup.http_status(ei.value) == 412
+    assert sup.error_code(ei.value) == "PreconditionFailed"
+    assert s3.get_object(Bucket=bucket, Key="once")["Body"].read() == b"first"
+
+
+def test_put_if_match(s3, bucket):
+    put = s3.put_object(Bucket=bucket, Key="cas", Body=b"v1")
+    with pytest.raises(ClientError) as ei:
+        s3.put_object(Bucket=bucket, Key="cas", Body=b"v2", IfMatch='"0123456789abcdef0123456789abcdef"')
+    assert sup.http_status(ei.value) == 412
+    assert sup.error_code(ei.value) == "PreconditionFailed"
+    assert s3.get_object(Bucket=bucket, Key="cas")["Body"].read() == b"v1"
+    ok = s3.put_object(Bucket=bucket, Key="cas", Body=b"v2", IfMatch=put["ETag"])
+    assert ok["ETag"] == sup.md5_etag(b"v2")
+    assert s3.get_object(Bucket=bucket, Key="cas")["Body"].read() == b"v2"
+
+
+def test_put_if_match_missing_key(s3, bucket):
+    # AWS user guide ("Conditional write behavior"): If-Match when no current
+    # object exists -> 404 Not Found (NoSuchKey). Some S3 implementations answer
+    # 412 instead; either way the write must not happen.
+    with pytest.raises(ClientError) as ei:
+        s3.put_object(Bucket=bucket, Key="absent", Body=b"v", IfMatch='"0123456789abcdef0123456789abcdef"')
+    assert (sup.http_status(ei.value), sup.error_code(ei.value)) in (
+        (404, "NoSuchKey"), (412, "PreconditionFailed"))
+    with pytest.raises(ClientError) as ei:
+        s3.head_object(Bucket=bucket, Key="absent")
+    assert sup.http_status(ei.value) == 404
