@@ -1,4 +1,5 @@
 import Digests
+import Foundation
 import ObjectStore
 
 /// Verifies a request body as it streams: `Content-MD5`, a signed `x-amz-content-sha256` and
@@ -40,8 +41,10 @@ struct PayloadVerifier {
     private let expectedSHA256: [UInt8]?
     private let sha256: Digest?
     private let checksumAlgorithm: ChecksumAlgorithm?
-    private let expectedChecksum: [UInt8]?
+    private var expectedChecksum: [UInt8]?
     private var checksum: Running?
+    /// The trailing header that will carry the checksum, when announced by `x-amz-trailer`.
+    private var trailerName: String?
 
     /// Reads what to verify from the request headers.
     /// - Throws: InvalidDigest for a malformed Content-MD5, InvalidRequest for malformed or
@@ -53,7 +56,7 @@ struct PayloadVerifier {
         } else {
             expectedMD5 = nil
         }
-        if let hash = request.payloadHash, hash != "unsigned-payload", let bytes = Hex.decode(hash) {
+        if request.payloadMode == .plain, let hash = request.payloadHash, hash != "UNSIGNED-PAYLOAD", let bytes = Hex.decode(hash) {
             expectedSHA256 = bytes
             sha256 = Digest(.sha256)
         } else {
@@ -66,7 +69,19 @@ struct PayloadVerifier {
         guard given.count <= 1 else {
             throw S3Error(.invalidRequest, "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
         }
-        if let (algorithm, value) = given.first {
+        if let trailer = request.header("x-amz-trailer")?.lowercased().trimmingCharacters(in: .whitespaces), trailer.hasPrefix("x-amz-checksum-") {
+            // The value arrives after the body, in the aws-chunked trailer.
+            guard case .awsChunked(_, true) = request.payloadMode,
+                  let algorithm = ChecksumAlgorithm.allCases.first(where: { "x-amz-checksum-\($0.headerSuffix)" == trailer }) else {
+                throw S3Error(.invalidRequest, "The value specified in the x-amz-trailer header is not supported")
+            }
+            guard given.isEmpty else {
+                throw S3Error(.invalidRequest, "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
+            }
+            checksumAlgorithm = algorithm
+            expectedChecksum = nil
+            trailerName = trailer
+        } else if let (algorithm, value) = given.first {
             guard let bytes = Base64.decode(value), bytes.count == Self.length(algorithm) else {
                 throw S3Error(.invalidRequest, "Value for x-amz-checksum-\(algorithm.headerSuffix) header is invalid.")
             }
@@ -84,6 +99,18 @@ struct PayloadVerifier {
             expectedChecksum = nil
         }
         checksum = checksumAlgorithm.map(Running.init)
+    }
+
+    /// Takes the checksum value announced in `x-amz-trailer` from the trailing headers.
+    mutating func applyTrailers(_ trailers: [(name: String, value: String)]) throws {
+        guard let trailerName, let checksumAlgorithm else { return }
+        guard let value = trailers.first(where: { $0.name == trailerName })?.value else {
+            throw S3Error(.invalidRequest, "The trailing header \(trailerName) announced in x-amz-trailer is missing.")
+        }
+        guard let bytes = Base64.decode(value), bytes.count == Self.length(checksumAlgorithm) else {
+            throw S3Error(.invalidRequest, "Value for \(trailerName) trailing header is invalid.")
+        }
+        expectedChecksum = bytes
     }
 
     private static func length(_ algorithm: ChecksumAlgorithm) -> Int {

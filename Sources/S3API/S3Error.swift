@@ -135,6 +135,7 @@ struct S3Error: Error, Sendable {
         case let error as S3Error: return error
         case let error as ObjectStoreError: return from(store: error)
         case let error as SigV4Error: return from(signature: error)
+        case let error as AWSChunkedError: return from(chunked: error)
         default: return S3Error(.internalError)
         }
     }
@@ -156,6 +157,16 @@ struct S3Error: Error, Sendable {
         case .invalidKey: S3Error(.invalidArgument, "Object key is empty or contains characters S3 does not accept.")
         case .storageFull: S3Error(.insufficientStorage)
         case .corruptRecord, .storage: S3Error(.internalError)
+        }
+    }
+
+    static func from(chunked error: AWSChunkedError) -> S3Error {
+        switch error {
+        case .signatureMismatch: S3Error(.signatureDoesNotMatch, "The chunk signature we calculated does not match the signature you provided.")
+        case .truncated: S3Error(.incompleteBody, "The aws-chunked body ended before its final chunk.")
+        case .decodedLengthMismatch: S3Error(.incompleteBody, "The aws-chunked body does not hold x-amz-decoded-content-length bytes.")
+        case .chunkTooLarge: S3Error(.invalidRequest, "An aws-chunked chunk is larger than allowed.")
+        case .malformed(let why): S3Error(.invalidRequest, "The aws-chunked body is malformed: \(why)")
         }
     }
 

@@ -16,8 +16,28 @@ struct S3Request: Sendable {
     let requestId: String
     /// The authenticated user; nil for anonymous requests.
     var user: S3User?
-    /// The `x-amz-content-sha256` value of a signed request.
+    /// The `x-amz-content-sha256` value of a signed request, as sent.
     var payloadHash: String?
+    /// The verified signature's context, for checking aws-chunked chunk signatures.
+    var signing: SigV4SigningContext?
+
+    /// How the body is framed, from `x-amz-content-sha256`.
+    enum PayloadMode: Equatable {
+        /// Plain bytes (`Content-Length` of them).
+        case plain
+        /// `aws-chunked` frames; `signed` when each chunk carries a signature, `trailer` when
+        /// trailing headers (a checksum) follow the last chunk.
+        case awsChunked(signed: Bool, trailer: Bool)
+    }
+
+    var payloadMode: PayloadMode {
+        switch payloadHash {
+        case "STREAMING-UNSIGNED-PAYLOAD-TRAILER": .awsChunked(signed: false, trailer: true)
+        case "STREAMING-AWS4-HMAC-SHA256-PAYLOAD": .awsChunked(signed: true, trailer: false)
+        case "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER": .awsChunked(signed: true, trailer: true)
+        default: .plain
+        }
+    }
 
     init(_ request: Request, requestId: String, domain: String?) throws {
         head = request.head
@@ -99,16 +119,15 @@ extension S3Server {
         guard let payloadHash = request.header("x-amz-content-sha256") else {
             throw S3Error(.invalidRequest, "Missing required header for this request: x-amz-content-sha256")
         }
-        if payloadHash.hasPrefix("STREAMING-") {
-            throw S3Error.notImplemented("aws-chunked streaming payloads (\(payloadHash))")
-        }
-        guard payloadHash == "UNSIGNED-PAYLOAD" || (payloadHash.utf8.count == 64 && Hex.decode(payloadHash) != nil) else {
+        let streaming = ["STREAMING-UNSIGNED-PAYLOAD-TRAILER", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"]
+        guard payloadHash == "UNSIGNED-PAYLOAD" || streaming.contains(payloadHash)
+                || (payloadHash.utf8.count == 64 && Hex.decode(payloadHash) != nil) else {
             throw S3Error(.invalidArgument, "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value.")
         }
         let signed = SigV4Request(method: request.method, rawPath: request.rawPath, rawQuery: request.rawQuery, headers: request.headerList)
-        _ = try SigV4.verify(signed, authorization: parsed, secretKey: user.secretKey, now: Date(), maxSkew: options.maxClockSkew)
+        request.signing = try SigV4.verify(signed, authorization: parsed, secretKey: user.secretKey, now: Date(), maxSkew: options.maxClockSkew)
         request.user = user
-        request.payloadHash = payloadHash.lowercased()
+        request.payloadHash = payloadHash
     }
 }
 

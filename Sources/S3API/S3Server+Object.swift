@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import NIOCore
 import ObjectStore
+import SigV4
 
 /// Object operations: PutObject, GetObject, HeadObject, DeleteObject.
 extension S3Server {
@@ -35,22 +36,44 @@ extension S3Server {
     /// Streams the request body into `upload`, verifying its length and integrity as it goes.
     /// - Returns: the body's MD5 and the checksum to store with it.
     func receiveBody(_ request: S3Request, into upload: ObjectUpload, maxSize: UInt64) async throws -> (md5: [UInt8], checksum: StoredChecksum?) {
-        guard let length = request.header("content-length").flatMap(UInt64.init) else {
-            throw S3Error(.missingContentLength)
-        }
-        guard length <= maxSize else { throw S3Error(.entityTooLarge) }
         var verifier = try PayloadVerifier(request)
-        for try await buffer in request.body {
-            guard upload.size + UInt64(buffer.readableBytes) <= length else {
-                throw S3Error(.incompleteBody, "The body is longer than Content-Length.")
+        switch request.payloadMode {
+        case .plain:
+            guard let length = request.header("content-length").flatMap(UInt64.init) else {
+                throw S3Error(.missingContentLength)
             }
-            buffer.withUnsafeReadableBytes { bytes in
-                upload.append(bytes)
-                verifier.update(bytes)
+            guard length <= maxSize else { throw S3Error(.entityTooLarge) }
+            for try await buffer in request.body {
+                guard upload.size + UInt64(buffer.readableBytes) <= length else {
+                    throw S3Error(.incompleteBody, "The body is longer than Content-Length.")
+                }
+                buffer.withUnsafeReadableBytes { bytes in
+                    upload.append(bytes)
+                    verifier.update(bytes)
+                }
+                try await upload.flushIfNeeded()
             }
-            try await upload.flushIfNeeded()
+            guard upload.size == length else { throw S3Error(.incompleteBody) }
+        case .awsChunked(let signed, let trailer):
+            guard let length = request.header("x-amz-decoded-content-length").flatMap(UInt64.init) else {
+                throw S3Error(.missingContentLength, "You must provide the x-amz-decoded-content-length header with aws-chunked bodies.")
+            }
+            guard length <= maxSize else { throw S3Error(.entityTooLarge) }
+            guard !signed || request.signing != nil, let signing = signed ? request.signing.map(AWSChunkedDecoder.Signing.signed) : .unsigned else {
+                throw S3Error(.accessDenied)
+            }
+            var decoder = AWSChunkedDecoder(signing: signing, expectTrailer: trailer, decodedLength: length)
+            for try await buffer in request.body {
+                try buffer.withUnsafeReadableBytes { raw in
+                    try decoder.feed(raw) { bytes in
+                        upload.append(bytes)
+                        verifier.update(bytes)
+                    }
+                }
+                try await upload.flushIfNeeded()
+            }
+            try verifier.applyTrailers(try decoder.finish())
         }
-        guard upload.size == length else { throw S3Error(.incompleteBody) }
         let md5 = upload.finishDigest()
         return (md5, try verifier.verify(md5: md5))
     }
@@ -103,6 +126,11 @@ extension S3Server {
         metadata.contentType = request.header("content-type")
         for name in ObjectMetadata.storedContentHeaders {
             if let value = request.header(name) { metadata.contentHeaders[name] = value }
+        }
+        // `aws-chunked` describes the transfer, not the object: it is not stored.
+        if let encoding = metadata.contentHeaders["content-encoding"] {
+            let kept = encoding.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.lowercased() != "aws-chunked" }
+            metadata.contentHeaders["content-encoding"] = kept.isEmpty ? nil : kept.joined(separator: ",")
         }
         var userSize = 0
         for field in request.head.headerFields {

@@ -2,9 +2,11 @@ public import Foundation
 import Digests
 import HTTPTypes
 import HummingbirdCore
+import HummingbirdTLS
 public import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 public import ObjectStore
 import ServiceLifecycle
 import SigV4
@@ -17,12 +19,17 @@ public struct S3ServerOptions: Sendable {
     /// With a domain, `bucket.<domain>` hosts address buckets virtual-host style.
     public var domain: String?
     public var maxClockSkew: TimeInterval = 900
+    /// PEM certificate chain and private key files: serve https when both are set.
+    public var tlsCertificate: String?
+    public var tlsKey: String?
 
-    public init(host: String, port: Int, region: String, domain: String? = nil) {
+    public init(host: String, port: Int, region: String, domain: String? = nil, tlsCertificate: String? = nil, tlsKey: String? = nil) {
         self.host = host
         self.port = port
         self.region = region
         self.domain = domain
+        self.tlsCertificate = tlsCertificate
+        self.tlsKey = tlsKey
     }
 }
 
@@ -43,7 +50,13 @@ public final class S3Server: Sendable {
 
     /// Serves until SIGTERM/SIGINT. `onListening` receives the bound port (useful with port 0).
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let server = try HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(300))).buildServer(
+        var builder = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(300)))
+        if let certificate = options.tlsCertificate, let key = options.tlsKey {
+            let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
+            let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .file(key))
+            builder = try .tls(builder, tlsConfiguration: tls)
+        }
+        let server = try builder.buildServer(
             configuration: ServerConfiguration(address: .hostname(options.host, port: options.port), serverName: nil),
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
             logger: logger,

@@ -37,6 +37,12 @@ struct Server: AsyncParsableCommand {
     @Option(help: "Domain for virtual-host style requests (bucket.<domain>).")
     var domain: String?
 
+    @Option(help: "PEM certificate chain: serve https (with --tls-key).")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key for --tls-cert.")
+    var tlsKey: String?
+
     @Option(help: "Largest size of the store, in GiB (LMDB map size).")
     var mapSizeGib: Int = 1024
 
@@ -47,6 +53,7 @@ struct Server: AsyncParsableCommand {
         var logger = Logger(label: "shoebox")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
 
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
             throw ValidationError("--address must be host:port")
         }
@@ -61,11 +68,13 @@ struct Server: AsyncParsableCommand {
         let store = try ObjectStore(directory: data, mapSize: mapSizeGib << 30, logger: logger)
         defer { store.close() }
         let server = S3Server(store: store, users: users,
-                              options: S3ServerOptions(host: host, port: port, region: region, domain: domain),
+                              options: S3ServerOptions(host: host, port: port, region: region, domain: domain,
+                                                       tlsCertificate: tlsCert, tlsKey: tlsKey),
                               logger: logger)
         let log = logger
+        let scheme = tlsCert == nil ? "http" : "https"
         try await server.run { port in
-            log.info("Shoebox S3 listening on http://\(host):\(port) (data: \(data), region: \(region))")
+            log.info("Shoebox S3 listening on \(scheme)://\(host):\(port) (data: \(data), region: \(region))")
         }
     }
 }
