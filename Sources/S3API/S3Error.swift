@@ -6,6 +6,7 @@ import SigV4
 enum S3ErrorCode: String, CaseIterable, Sendable {
     case accessDenied = "AccessDenied"
     case authorizationHeaderMalformed = "AuthorizationHeaderMalformed"
+    case authorizationQueryParametersError = "AuthorizationQueryParametersError"
     case badDigest = "BadDigest"
     case bucketAlreadyExists = "BucketAlreadyExists"
     case bucketAlreadyOwnedByYou = "BucketAlreadyOwnedByYou"
@@ -46,7 +47,7 @@ enum S3ErrorCode: String, CaseIterable, Sendable {
     var status: Int {
         switch self {
         case .notModified: 304
-        case .authorizationHeaderMalformed, .badDigest, .illegalLocationConstraint, .entityTooSmall, .invalidPart, .invalidPartOrder, .entityTooLarge, .incompleteBody, .invalidArgument,
+        case .authorizationHeaderMalformed, .authorizationQueryParametersError, .badDigest, .illegalLocationConstraint, .entityTooSmall, .invalidPart, .invalidPartOrder, .entityTooLarge, .incompleteBody, .invalidArgument,
              .invalidBucketName, .invalidDigest, .invalidRequest, .invalidURI, .keyTooLong, .malformedXML,
              .xAmzContentSHA256Mismatch:
             400
@@ -69,6 +70,7 @@ enum S3ErrorCode: String, CaseIterable, Sendable {
         switch self {
         case .accessDenied: "Access Denied"
         case .authorizationHeaderMalformed: "The authorization header is malformed."
+        case .authorizationQueryParametersError: "Error parsing the query-string authentication parameters."
         case .badDigest: "The Content-MD5 you specified did not match what we received."
         case .bucketAlreadyExists: "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again."
         case .bucketAlreadyOwnedByYou: "Your previous request to create the named bucket succeeded and you already own it."
@@ -178,6 +180,8 @@ struct S3Error: Error, Sendable {
         case .malformedDate: S3Error(.accessDenied, "AWS authentication requires a valid Date or x-amz-date header")
         case .requestTimeTooSkewed: S3Error(.requestTimeTooSkewed)
         case .missingSignedHeader(let name): S3Error(.accessDenied, "There were headers present in the request which were not signed or a signed header is missing: \(name)")
+        case .expired: S3Error(.accessDenied, "Request has expired")
+        case .malformedQueryAuthorization(let why): S3Error(.authorizationQueryParametersError, why)
         case .signatureDoesNotMatch(let canonicalRequest, let stringToSign):
             S3Error(.signatureDoesNotMatch, details: [("StringToSign", stringToSign), ("CanonicalRequest", canonicalRequest)])
         }

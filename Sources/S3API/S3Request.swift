@@ -93,12 +93,36 @@ struct S3Request: Sendable {
 }
 
 extension S3Server {
+    /// The credential scope must name this service and region.
+    func checkScope(_ parsed: SigV4Authorization) throws {
+        guard parsed.service == "s3" else {
+            throw S3Error(.authorizationHeaderMalformed, "The authorization header is malformed; incorrect service \"\(parsed.service)\". This endpoint belongs to \"s3\".")
+        }
+        guard parsed.region == options.region else {
+            throw S3Error(.authorizationHeaderMalformed, "The authorization header is malformed; the region '\(parsed.region)' is wrong; expecting '\(options.region)'",
+                          details: [("Region", options.region)])
+        }
+    }
+
     /// Authenticates `request` (sets `user`), or leaves it anonymous when it carries no credentials.
     /// - Throws: the S3 error for bad or unsupported credentials.
     func authenticate(_ request: inout S3Request) throws {
-        if request.query.has("X-Amz-Algorithm") || request.query.has("X-Amz-Signature")
-            || (request.query.has("AWSAccessKeyId") && request.query.has("Signature")) {
-            throw S3Error.notImplemented("Presigned URL authentication")
+        if let (accessKey, isV4) = Presigned.accessKey(inQuery: request.query.pairs) {
+            guard request.header("authorization") == nil else {
+                throw S3Error(.invalidArgument, "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified")
+            }
+            guard let user = users.user(accessKey: accessKey) else { throw S3Error(.invalidAccessKeyId) }
+            if isV4 {
+                let signed = SigV4Request(method: request.method, rawPath: request.rawPath, rawQuery: request.rawQuery, headers: request.headerList)
+                let parsed = try Presigned.verifyV4(signed, query: request.query.pairs, secretKey: user.secretKey, now: Date())
+                try checkScope(parsed)
+            } else {
+                try Presigned.verifyV2(method: request.method, rawPath: request.rawPath, query: request.query.pairs,
+                                       headers: request.headerList, secretKey: user.secretKey, now: Date())
+            }
+            request.user = user
+            request.payloadHash = "UNSIGNED-PAYLOAD"
+            return
         }
         guard let authorization = request.header("authorization") else { return }
         if authorization.hasPrefix("AWS ") {
@@ -109,13 +133,7 @@ extension S3Server {
         }
         let parsed = try SigV4.parseAuthorization(authorization)
         guard let user = users.user(accessKey: parsed.accessKey) else { throw S3Error(.invalidAccessKeyId) }
-        guard parsed.service == "s3" else {
-            throw S3Error(.authorizationHeaderMalformed, "The authorization header is malformed; incorrect service \"\(parsed.service)\". This endpoint belongs to \"s3\".")
-        }
-        guard parsed.region == options.region else {
-            throw S3Error(.authorizationHeaderMalformed, "The authorization header is malformed; the region '\(parsed.region)' is wrong; expecting '\(options.region)'",
-                          details: [("Region", options.region)])
-        }
+        try checkScope(parsed)
         guard let payloadHash = request.header("x-amz-content-sha256") else {
             throw S3Error(.invalidRequest, "Missing required header for this request: x-amz-content-sha256")
         }

@@ -85,6 +85,10 @@ public enum SigV4Error: Error, Equatable, Sendable {
     case missingSignedHeader(String)
     /// -> 403 SignatureDoesNotMatch (S3 echoes both strings in its error body).
     case signatureDoesNotMatch(canonicalRequest: String, stringToSign: String)
+    /// A presigned URL (or POST policy) past its expiry -> 403 AccessDenied "Request has expired".
+    case expired
+    /// A presigned URL's query authentication is incomplete or out of range -> 400/403.
+    case malformedQueryAuthorization(String)
 }
 
 /// What is needed after header verification to verify aws-chunked chunk signatures
