@@ -12,6 +12,13 @@ public struct BucketRecord: Sendable, Equatable {
     public var ownerId: String
     public var created: Date
     public var region: String
+    /// The bucket ACL; nil means private (the owner has full control).
+    public var acl: AccessControlList?
+    /// The bucket's CORS rules; nil when none are configured.
+    public var cors: [CORSRule]?
+
+    /// The ACL in force.
+    public var effectiveACL: AccessControlList { acl ?? .privateACL(ownerId: ownerId) }
 
     public init(name: String, id: UInt64, ownerId: String, created: Date, region: String) {
         self.name = name
@@ -28,6 +35,8 @@ public struct BucketRecord: Sendable, Equatable {
         w.field(2, ownerId)
         w.field(3, Int64(created.timeIntervalSince1970 * 1000))
         w.field(4, region)
+        if let acl { w.field(5, acl.encoded()) }
+        if let cors { w.field(6, CORSRule.encode(cors)) }
         return w.bytes
     }
 
@@ -45,6 +54,8 @@ public struct BucketRecord: Sendable, Equatable {
             case 2: ownerId = RecordReader.string(value)
             case 3: created = Date(timeIntervalSince1970: Double(try RecordReader.int64(value)) / 1000)
             case 4: region = RecordReader.string(value)
+            case 5: acl = try AccessControlList(decoding: value)
+            case 6: cors = try CORSRule.decode(value)
             default: break
             }
         }

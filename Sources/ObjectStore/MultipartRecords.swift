@@ -11,6 +11,8 @@ public struct MultipartUploadRecord: Sendable, Equatable {
     public var initiated: Date
     public var metadata: ObjectMetadata
     public var checksumAlgorithm: ChecksumAlgorithm?
+    /// The ACL the object gets on completion.
+    public var acl: AccessControlList?
 
     public init(uploadId: String, bucketId: UInt64, key: String, ownerId: String, initiated: Date,
                 metadata: ObjectMetadata, checksumAlgorithm: ChecksumAlgorithm?) {
@@ -18,7 +20,8 @@ public struct MultipartUploadRecord: Sendable, Equatable {
         self.bucketId = bucketId
         self.key = key
         self.ownerId = ownerId
-        self.initiated = initiated
+        // Stored with millisecond precision: keep the in-memory value identical to what reads return.
+        self.initiated = initiated.roundedToMilliseconds
         self.metadata = metadata
         self.checksumAlgorithm = checksumAlgorithm
     }
@@ -33,6 +36,7 @@ public struct MultipartUploadRecord: Sendable, Equatable {
         if !metadata.contentHeaders.isEmpty { w.field(6, pairs: metadata.contentHeaders.sorted { $0.key < $1.key }) }
         if !metadata.user.isEmpty { w.field(7, pairs: metadata.user.sorted { $0.key < $1.key }) }
         if let checksumAlgorithm { w.field(8, checksumAlgorithm.rawValue) }
+        if let acl { w.field(9, acl.encoded()) }
         return w.bytes
     }
 
@@ -51,6 +55,7 @@ public struct MultipartUploadRecord: Sendable, Equatable {
             case 6: metadata.contentHeaders = Dictionary(try RecordReader.pairs(value), uniquingKeysWith: { a, _ in a })
             case 7: metadata.user = Dictionary(try RecordReader.pairs(value), uniquingKeysWith: { a, _ in a })
             case 8: checksumAlgorithm = ChecksumAlgorithm(rawValue: RecordReader.string(value))
+            case 9: acl = try AccessControlList(decoding: value)
             default: break
             }
         }
@@ -73,7 +78,7 @@ public struct PartRecord: Sendable, Equatable {
         self.partNumber = partNumber
         self.size = size
         self.etag = etag
-        self.lastModified = lastModified
+        self.lastModified = lastModified.roundedToMilliseconds
         self.blobId = blobId
         self.chunkCount = chunkCount
         self.checksum = checksum
@@ -115,4 +120,9 @@ public struct PartRecord: Sendable, Equatable {
         }
         if let algorithm, let value64 { checksum = StoredChecksum(algorithm: algorithm, base64: value64) }
     }
+}
+
+extension Date {
+    /// The date as stored in records: whole milliseconds.
+    var roundedToMilliseconds: Date { Date(timeIntervalSince1970: (timeIntervalSince1970 * 1000).rounded() / 1000) }
 }

@@ -1,4 +1,7 @@
 import LMDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A consistent snapshot of one object for streaming its body.
 ///
@@ -75,6 +78,22 @@ public final class ObjectReader: @unchecked Sendable {
         return UnsafeRawBufferPointer(rebasing: bytes[start..<stop])
     }
 
+    /// Tells the kernel this process is done with `slice` (from ``slice(at:end:)``): its pages
+    /// stay in the page cache but leave this process's resident set, so streaming a large
+    /// object does not grow RSS by the object's size. Call only after the bytes were copied.
+    public func release(_ slice: UnsafeRawBufferPointer) {
+        #if canImport(Glibc)
+        guard let base = slice.baseAddress, slice.count >= Self.pageSize else { return }
+        // Only whole pages inside the slice: neighbouring values are left alone.
+        let start = (UInt(bitPattern: base) + UInt(Self.pageSize) - 1) & ~UInt(Self.pageSize - 1)
+        let end = (UInt(bitPattern: base) + UInt(slice.count)) & ~UInt(Self.pageSize - 1)
+        guard end > start, let pointer = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        _ = madvise(pointer, Int(end - start), MADV_DONTNEED)
+        #endif
+    }
+
+    private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+
     /// Visits the bytes in `range` (offsets into the body) slice by slice, in order.
     public func forEachSlice(in range: Range<UInt64>, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         var offset = range.lowerBound
@@ -124,6 +143,21 @@ extension ObjectStore {
     static func object(_ txn: Transaction, _ objects: Database, bucketId: UInt64, key: String) throws -> ObjectRecord? {
         let objKey = objectKey(bucketId: bucketId, key: key)
         return try objKey.withUnsafeBytes { try txn.get(objects, key: $0) }.map { try ObjectRecord(decoding: $0) }
+    }
+
+    /// Changes an object's record (its ACL) in one durable transaction, keeping its body.
+    /// - Throws: `.noSuchBucket`, `.noSuchKey`, or what `change` throws.
+    public func updateObject(bucket: BucketRecord, key: String, _ change: @escaping @Sendable (inout ObjectRecord) throws -> Void) async throws {
+        try await write { [self] txn in
+            guard let current = try Self.bucket(txn, buckets, name: bucket.name), current.id == bucket.id else {
+                throw ObjectStoreError.noSuchBucket
+            }
+            guard var record = try Self.object(txn, objects, bucketId: bucket.id, key: key) else { throw ObjectStoreError.noSuchKey }
+            let blobs = record.blobs.map(\.blob)
+            try change(&record)
+            precondition(record.blobs.map(\.blob) == blobs, "updateObject must not change the body")
+            try txn.put(objects, key: Self.objectKey(bucketId: bucket.id, key: key), value: record.encoded())
+        }
     }
 
     /// Deletes `key`; returns the record removed, or nil when there was none (not an error in S3).

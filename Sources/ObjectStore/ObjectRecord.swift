@@ -109,6 +109,11 @@ public struct ObjectRecord: Sendable, Equatable {
     /// For a multipart object, its parts in order (and `blobId`/`chunkCount` are unused);
     /// empty for an object written in one piece.
     public var parts: [PartSegment] = []
+    /// The object ACL; nil means private (the owner has full control).
+    public var acl: AccessControlList?
+
+    /// The ACL in force.
+    public var effectiveACL: AccessControlList { acl ?? .privateACL(ownerId: ownerId) }
 
     /// The blobs holding the body, with their chunk counts.
     var blobs: [(blob: UInt64, chunks: UInt32)] {
@@ -146,6 +151,7 @@ public struct ObjectRecord: Sendable, Equatable {
         w.field(11, UInt64(chunkSize))
         w.field(12, UInt64(chunkCount))
         for part in parts { w.field(13, part.encoded()) }
+        if let acl { w.field(14, acl.encoded()) }
         return w.bytes
     }
 
@@ -171,6 +177,7 @@ public struct ObjectRecord: Sendable, Equatable {
             case 11: chunkSize = UInt32(try RecordReader.uint64(value))
             case 12: chunkCount = UInt32(try RecordReader.uint64(value))
             case 13: parts.append(try PartSegment(decoding: value))
+            case 14: acl = try AccessControlList(decoding: value)
             default: break
             }
         }

@@ -23,7 +23,7 @@ extension ObjectStore {
     /// Creates a bucket owned by `ownerId`.
     /// - Throws: `.invalidBucketName`, `.bucketAlreadyOwnedByYou`, `.bucketAlreadyExists`.
     @discardableResult
-    public func createBucket(name: String, ownerId: String, region: String) async throws -> BucketRecord {
+    public func createBucket(name: String, ownerId: String, region: String, acl: AccessControlList? = nil) async throws -> BucketRecord {
         guard Self.isValidBucketName(name) else { throw ObjectStoreError.invalidBucketName }
         let (buckets, meta) = (buckets, meta)
         return try await write { txn in
@@ -34,7 +34,8 @@ extension ObjectStore {
             let counterKey = Array("nextBucketId".utf8)
             let id = try txn.get(meta, key: counterKey).map { bytes in bytes.withUnsafeBytes { UInt64(bigEndianBytes: $0) } } ?? 1
             try txn.put(meta, key: counterKey, value: (id + 1).bigEndianBytes)
-            let record = BucketRecord(name: name, id: id, ownerId: ownerId, created: Date(), region: region)
+            var record = BucketRecord(name: name, id: id, ownerId: ownerId, created: Date(), region: region)
+            record.acl = acl
             try txn.put(buckets, key: Array(name.utf8), value: record.encoded())
             return record
         }
@@ -63,6 +64,18 @@ extension ObjectStore {
                 entry = try cursor.next()
             }
             return result
+        }
+    }
+
+    /// Changes a bucket's record (ACL, CORS) in one durable transaction.
+    /// - Throws: `.noSuchBucket`, or what `change` throws.
+    @discardableResult
+    public func updateBucket(name: String, _ change: @escaping @Sendable (inout BucketRecord) throws -> Void) async throws -> BucketRecord {
+        try await write { [self] txn in
+            guard var record = try Self.bucket(txn, buckets, name: name) else { throw ObjectStoreError.noSuchBucket }
+            try change(&record)
+            try txn.put(buckets, key: Array(name.utf8), value: record.encoded())
+            return record
         }
     }
 

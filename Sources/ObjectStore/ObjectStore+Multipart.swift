@@ -15,9 +15,12 @@ public struct UploadListPage: Sendable {
 public struct CompletedPart: Sendable {
     public var partNumber: Int
     public var etag: String
-    public init(partNumber: Int, etag: String) {
+    /// The part checksum the client lists (base64), checked against the stored one.
+    public var checksum: String?
+    public init(partNumber: Int, etag: String, checksum: String? = nil) {
         self.partNumber = partNumber
         self.etag = etag
+        self.checksum = checksum
     }
 }
 
@@ -34,26 +37,28 @@ extension ObjectStore {
 
     static func indexKey(_ upload: MultipartUploadRecord, idBytes: [UInt8]) -> [UInt8] {
         objectKey(bucketId: upload.bucketId, key: upload.key) + [0]
-            + UInt64(max(0, upload.initiated.timeIntervalSince1970 * 1000)).bigEndianBytes + idBytes
+            + UInt64(max(0, (upload.initiated.timeIntervalSince1970 * 1000).rounded())).bigEndianBytes + idBytes
     }
 
     static func partKey(_ idBytes: [UInt8], _ number: UInt32) -> [UInt8] { idBytes + number.bigEndianBytes }
 
     /// Starts a multipart upload of `key`.
     public func createMultipartUpload(bucket: BucketRecord, key: String, ownerId: String, metadata: ObjectMetadata,
-                                      checksumAlgorithm: ChecksumAlgorithm?) async throws -> MultipartUploadRecord {
+                                      checksumAlgorithm: ChecksumAlgorithm?, acl: AccessControlList? = nil) async throws -> MultipartUploadRecord {
         try validate(key: key)
         let idBytes = randomBytes(16)
-        let record = MultipartUploadRecord(uploadId: Hex.encode(idBytes), bucketId: bucket.id, key: key, ownerId: ownerId,
+        var record = MultipartUploadRecord(uploadId: Hex.encode(idBytes), bucketId: bucket.id, key: key, ownerId: ownerId,
                                            initiated: Date(), metadata: metadata, checksumAlgorithm: checksumAlgorithm)
+        record.acl = acl
+        let uploadRecord = record
         try await write { [self] txn in
             guard let current = try Self.bucket(txn, buckets, name: bucket.name), current.id == bucket.id else {
                 throw ObjectStoreError.noSuchBucket
             }
-            try txn.put(uploads, key: idBytes, value: record.encoded())
-            try txn.put(uploadIndex, key: Self.indexKey(record, idBytes: idBytes), value: [])
+            try txn.put(uploads, key: idBytes, value: uploadRecord.encoded())
+            try txn.put(uploadIndex, key: Self.indexKey(uploadRecord, idBytes: idBytes), value: [])
         }
-        return record
+        return uploadRecord
     }
 
     /// The upload `uploadId` of `key` in `bucket`.
@@ -127,6 +132,7 @@ extension ObjectStore {
                       part.etag == wanted.etag.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")) else {
                     throw ObjectStoreError.invalidPart
                 }
+                if let claimed = wanted.checksum, claimed != part.checksum?.base64 { throw ObjectStoreError.invalidPart }
                 if i < requested.count - 1 && part.size < Self.minimumPartSize { throw ObjectStoreError.entityTooSmall }
                 chosen.append(part)
             }
@@ -142,6 +148,7 @@ extension ObjectStore {
             var record = ObjectRecord(size: chosen.reduce(0) { $0 + $1.size }, etag: etag, lastModified: lastModified,
                                       metadata: upload.metadata, checksum: checksum, ownerId: upload.ownerId,
                                       blobId: 0, chunkSize: UInt32(Self.chunkSize), chunkCount: 0)
+            record.acl = upload.acl
             record.parts = chosen.map {
                 PartSegment(partNumber: $0.partNumber, blobId: $0.blobId, chunkCount: $0.chunkCount, size: $0.size,
                             etag: $0.etag, checksum: $0.checksum?.base64)
@@ -231,9 +238,16 @@ extension ObjectStore {
                 let keyBytes = UnsafeRawBufferPointer(rebasing: e.key[8..<(e.key.count - 25)])
                 let key = String(decoding: keyBytes, as: UTF8.self)
                 let idBytes = Array(e.key.suffix(16))
-                if let keyMarker {
-                    if key < keyMarker || (key == keyMarker && uploadIdMarker == nil) { entry = try cursor.next(); continue }
-                    if key == keyMarker && !passedMarker {
+                if let keyMarker, delimiterBytes == nil || Self.firstRange(of: delimiterBytes!, in: keyBytes, from: prefix.utf8.count) == nil {
+                    // Byte order, as keys are stored: String comparison would equate canonically
+                    // equivalent keys.
+                    let markerBytes = Array(keyMarker.utf8)
+                    let keyArray = Array(keyBytes)
+                    if keyArray.lexicographicallyPrecedes(markerBytes) || (keyArray == markerBytes && uploadIdMarker == nil) {
+                        entry = try cursor.next()
+                        continue
+                    }
+                    if keyArray == markerBytes && !passedMarker {
                         if Hex.encode(idBytes) == uploadIdMarker { passedMarker = true }
                         entry = try cursor.next()
                         continue
@@ -241,6 +255,11 @@ extension ObjectStore {
                 }
                 if let delimiterBytes, let cut = Self.firstRange(of: delimiterBytes, in: keyBytes, from: prefix.utf8.count) {
                     let common = String(decoding: keyBytes[..<cut], as: UTF8.self)
+                    // A group at or before the key marker was returned on an earlier page.
+                    if let keyMarker, !Array(keyMarker.utf8).lexicographicallyPrecedes(Array(keyBytes[..<cut])) {
+                        entry = try cursor.seek(atOrAfter: bucketPrefix + Array(keyBytes[..<cut]) + [0xFF])
+                        continue
+                    }
                     if page.commonPrefixes.last != common {
                         if count >= maxUploads { page.isTruncated = true; break }
                         page.commonPrefixes.append(common)

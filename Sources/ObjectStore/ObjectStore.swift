@@ -76,9 +76,12 @@ public final class ObjectStore: Sendable {
                 try txn.delete(staging, key: blob.bigEndianBytes)
             }
             if !orphans.isEmpty { logger.info("removed \(orphans.count) interrupted upload(s)") }
-            // Blob ids only grow: start above the highest blob that has chunks.
+            // Blob ids only grow: start above the highest blob that has chunks and above every
+            // blob ever published (an empty body has no chunks but is still referenced).
             let last = try txn.cursor(chunks).last()
-            return last.map { UInt64(bigEndianBytes: UnsafeRawBufferPointer(rebasing: $0.key[0..<8])) + 1 } ?? 1
+            let aboveChunks = last.map { UInt64(bigEndianBytes: UnsafeRawBufferPointer(rebasing: $0.key[0..<8])) + 1 } ?? 1
+            let mark = try txn.get(meta, key: Self.blobMarkKey).map { $0.withUnsafeBytes { UInt64(bigEndianBytes: $0) } } ?? 1
+            return max(aboveChunks, mark)
         }
         nextBlob = Atomic(next)
         writer = WriteQueue(environment: env)
@@ -87,6 +90,14 @@ public final class ObjectStore: Sendable {
     /// Stops the writer after the queued writes.
     public func close() {
         writer.shutdown()
+    }
+
+    static let blobMarkKey = Array("nextBlobId".utf8)
+
+    /// Within a write transaction: records that blob ids up to `blob` are in use.
+    func raiseBlobMark(_ txn: Transaction, above blob: UInt64) throws {
+        let current = try txn.get(meta, key: Self.blobMarkKey).map { $0.withUnsafeBytes { UInt64(bigEndianBytes: $0) } } ?? 1
+        if blob + 1 > current { try txn.put(meta, key: Self.blobMarkKey, value: (blob + 1).bigEndianBytes) }
     }
 
     func allocateBlobId() -> UInt64 {

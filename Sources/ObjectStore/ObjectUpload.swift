@@ -101,16 +101,18 @@ public final class ObjectUpload: @unchecked Sendable {
     /// - Parameter md5: the value returned by ``finishDigest()``.
     /// - Returns: the new record and the one it replaced, if any.
     public func commit(md5: [UInt8], metadata: ObjectMetadata, checksum: StoredChecksum?, ownerId: String,
-                       condition: WriteCondition = .none, lastModified: Date = Date()) async throws -> (record: ObjectRecord, replaced: ObjectRecord?) {
+                       condition: WriteCondition = .none, lastModified: Date = Date(),
+                       acl: AccessControlList? = nil) async throws -> (record: ObjectRecord, replaced: ObjectRecord?) {
         let (chunks, chunkCount) = takeRemainingChunks()
-        let record = ObjectRecord(
+        var record = ObjectRecord(
             size: size, etag: Hex.encode(md5), lastModified: lastModified, metadata: metadata, checksum: checksum,
             ownerId: ownerId, blobId: blobId, chunkSize: UInt32(chunkSize), chunkCount: chunkCount)
-        let (bucket, key) = (bucket, key)
+        record.acl = acl
+        let (bucket, key, published) = (bucket, key, record)
         let replaced = try await finishCommit(chunks: chunks) { store, txn in
-            try store.publish(txn, bucket: bucket, key: key, record: record, condition: condition)
+            try store.publish(txn, bucket: bucket, key: key, record: published, condition: condition)
         }
-        return (record, replaced)
+        return (published, replaced)
     }
 
     /// Moves the buffered tail into the list of chunks still to write; returns them and the
@@ -134,6 +136,7 @@ public final class ObjectUpload: @unchecked Sendable {
         do {
             let result = try await store.write { txn -> T in
                 let result = try publish(store, txn)
+                try store.raiseBlobMark(txn, above: blob)
                 for (i, chunk) in chunks.enumerated() {
                     try txn.put(store.chunks, key: ObjectStore.chunkKey(blob: blob, index: first + UInt32(i)), value: chunk)
                 }

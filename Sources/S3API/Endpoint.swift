@@ -25,6 +25,17 @@ enum Endpoint: Equatable, Sendable {
     case abortMultipartUpload(bucket: String, key: String)
     case listParts(bucket: String, key: String)
     case listMultipartUploads(bucket: String)
+    case getBucketACL(bucket: String)
+    case putBucketACL(bucket: String)
+    case getObjectACL(bucket: String, key: String)
+    case putObjectACL(bucket: String, key: String)
+    case getBucketCORS(bucket: String)
+    case putBucketCORS(bucket: String)
+    case deleteBucketCORS(bucket: String)
+    /// A CORS preflight (`OPTIONS`), answered without authentication.
+    case preflight(bucket: String, key: String?)
+    /// Browser form upload: `POST /bucket` with multipart/form-data.
+    case postObject(bucket: String)
     /// A known S3 operation Shoebox does not implement yet: answered with 501 NotImplemented.
     case notImplemented(operation: String, bucket: String?)
 
@@ -34,11 +45,13 @@ enum Endpoint: Equatable, Sendable {
         case .listBuckets: nil
         case .createBucket(let b), .deleteBucket(let b), .headBucket(let b), .getBucketLocation(let b),
              .getBucketVersioning(let b), .listObjects(let b), .listObjectsV2(let b), .listObjectVersions(let b),
-             .deleteObjects(let b), .listMultipartUploads(let b):
+             .deleteObjects(let b), .listMultipartUploads(let b), .getBucketACL(let b), .putBucketACL(let b),
+             .getBucketCORS(let b), .putBucketCORS(let b), .deleteBucketCORS(let b), .postObject(let b), .preflight(let b, _):
             b
         case .putObject(let b, _), .copyObject(let b, _), .getObject(let b, _), .headObject(let b, _), .deleteObject(let b, _),
              .createMultipartUpload(let b, _), .uploadPart(let b, _), .uploadPartCopy(let b, _),
-             .completeMultipartUpload(let b, _), .abortMultipartUpload(let b, _), .listParts(let b, _):
+             .completeMultipartUpload(let b, _), .abortMultipartUpload(let b, _), .listParts(let b, _),
+             .getObjectACL(let b, _), .putObjectACL(let b, _):
             b
         case .notImplemented(_, let b): b
         }
@@ -49,7 +62,8 @@ enum Endpoint: Equatable, Sendable {
         switch self {
         case .putObject(_, let k), .copyObject(_, let k), .getObject(_, let k), .headObject(_, let k), .deleteObject(_, let k),
              .createMultipartUpload(_, let k), .uploadPart(_, let k), .uploadPartCopy(_, let k),
-             .completeMultipartUpload(_, let k), .abortMultipartUpload(_, let k), .listParts(_, let k):
+             .completeMultipartUpload(_, let k), .abortMultipartUpload(_, let k), .listParts(_, let k),
+             .getObjectACL(_, let k), .putObjectACL(_, let k):
             k
         default: nil
         }
@@ -58,14 +72,16 @@ enum Endpoint: Equatable, Sendable {
     /// Whether the operation reads a request body (so `Expect: 100-continue` matters).
     var takesBody: Bool {
         switch self {
-        case .putObject, .deleteObjects, .createBucket, .uploadPart, .completeMultipartUpload, .createMultipartUpload: true
+        case .putObject, .deleteObjects, .createBucket, .uploadPart, .completeMultipartUpload, .createMultipartUpload,
+             .putBucketACL, .putObjectACL, .putBucketCORS, .postObject:
+            true
         default: false
         }
     }
 
     /// Bucket sub-resources S3 defines that Shoebox does not implement yet, by method.
     private static let bucketSubresources: [String: String] = [
-        "acl": "BucketAcl", "cors": "BucketCors", "notification": "BucketNotificationConfiguration",
+        "notification": "BucketNotificationConfiguration",
         "policy": "BucketPolicy", "policyStatus": "BucketPolicyStatus", "lifecycle": "BucketLifecycleConfiguration",
         "tagging": "BucketTagging", "website": "BucketWebsite", "encryption": "BucketEncryption",
         "replication": "BucketReplication", "logging": "BucketLogging", "requestPayment": "BucketRequestPayment",
@@ -75,7 +91,7 @@ enum Endpoint: Equatable, Sendable {
         "metrics": "BucketMetricsConfiguration", "intelligent-tiering": "BucketIntelligentTieringConfiguration",
     ]
     private static let objectSubresources: [String: String] = [
-        "acl": "ObjectAcl", "tagging": "ObjectTagging", "retention": "ObjectRetention", "legal-hold": "ObjectLegalHold",
+        "tagging": "ObjectTagging", "retention": "ObjectRetention", "legal-hold": "ObjectLegalHold",
         "torrent": "GetObjectTorrent", "restore": "RestoreObject", "select": "SelectObjectContent",
         "attributes": "GetObjectAttributes", "versionId": "object versions",
     ]
@@ -97,11 +113,19 @@ enum Endpoint: Equatable, Sendable {
             if method == "GET" || method == "HEAD" { return .listBuckets }
             throw S3Error(.methodNotAllowed)
         }
+        if method == "OPTIONS" { return .preflight(bucket: bucket, key: key.flatMap { $0.isEmpty ? nil : $0 }) }
         if let key, !key.isEmpty {
             // versionId=null is the only version of an object in an unversioned bucket.
             if let name = query.names.first(where: { objectSubresources[$0] != nil }),
                !(name == "versionId" && query["versionId"] == "null") {
                 return .notImplemented(operation: "\(verb(method))\(objectSubresources[name]!)", bucket: bucket)
+            }
+            if query.has("acl") {
+                switch method {
+                case "GET": return .getObjectACL(bucket: bucket, key: key)
+                case "PUT": return .putObjectACL(bucket: bucket, key: key)
+                default: throw S3Error(.methodNotAllowed)
+                }
             }
             if query.has("uploadId") {
                 switch method {
@@ -131,6 +155,8 @@ enum Endpoint: Equatable, Sendable {
             if query.has("versioning") { return .getBucketVersioning(bucket: bucket) }
             if query.has("versions") { return .listObjectVersions(bucket: bucket) }
             if query.has("uploads") { return .listMultipartUploads(bucket: bucket) }
+            if query.has("acl") { return .getBucketACL(bucket: bucket) }
+            if query.has("cors") { return .getBucketCORS(bucket: bucket) }
             if let name = query.names.first(where: { bucketSubresources[$0] != nil }) {
                 return .notImplemented(operation: "Get\(bucketSubresources[name]!)", bucket: bucket)
             }
@@ -139,18 +165,22 @@ enum Endpoint: Equatable, Sendable {
             return .headBucket(bucket: bucket)
         case "PUT":
             if query.has("versioning") { return .notImplemented(operation: "PutBucketVersioning", bucket: bucket) }
+            if query.has("acl") { return .putBucketACL(bucket: bucket) }
+            if query.has("cors") { return .putBucketCORS(bucket: bucket) }
             if let name = query.names.first(where: { bucketSubresources[$0] != nil }) {
                 return .notImplemented(operation: "Put\(bucketSubresources[name]!)", bucket: bucket)
             }
             return .createBucket(bucket: bucket)
         case "DELETE":
+            if query.has("cors") { return .deleteBucketCORS(bucket: bucket) }
             if let name = query.names.first(where: { bucketSubresources[$0] != nil }) {
                 return .notImplemented(operation: "Delete\(bucketSubresources[name]!)", bucket: bucket)
             }
             return .deleteBucket(bucket: bucket)
         case "POST":
             if query.has("delete") { return .deleteObjects(bucket: bucket) }
-            return .notImplemented(operation: "PostObject (browser form upload)", bucket: bucket)
+            if query.names.contains(where: { bucketSubresources[$0] != nil }) { throw S3Error(.methodNotAllowed) }
+            return .postObject(bucket: bucket)
         default:
             throw S3Error(.methodNotAllowed)
         }

@@ -5,9 +5,11 @@ import SigV4
 /// https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList
 enum S3ErrorCode: String, CaseIterable, Sendable {
     case accessDenied = "AccessDenied"
+    case accessForbidden = "AccessForbidden"
     case authorizationHeaderMalformed = "AuthorizationHeaderMalformed"
     case authorizationQueryParametersError = "AuthorizationQueryParametersError"
     case badDigest = "BadDigest"
+    case badRequest = "BadRequest"
     case bucketAlreadyExists = "BucketAlreadyExists"
     case bucketAlreadyOwnedByYou = "BucketAlreadyOwnedByYou"
     case bucketNotEmpty = "BucketNotEmpty"
@@ -28,10 +30,12 @@ enum S3ErrorCode: String, CaseIterable, Sendable {
     case invalidRequest = "InvalidRequest"
     case invalidURI = "InvalidURI"
     case keyTooLong = "KeyTooLongError"
+    case malformedACLError = "MalformedACLError"
     case malformedXML = "MalformedXML"
     case methodNotAllowed = "MethodNotAllowed"
     case missingContentLength = "MissingContentLength"
     case noSuchBucket = "NoSuchBucket"
+    case noSuchCORSConfiguration = "NoSuchCORSConfiguration"
     case noSuchKey = "NoSuchKey"
     case noSuchUpload = "NoSuchUpload"
     case noSuchVersion = "NoSuchVersion"
@@ -41,18 +45,21 @@ enum S3ErrorCode: String, CaseIterable, Sendable {
     case requestTimeTooSkewed = "RequestTimeTooSkewed"
     case signatureDoesNotMatch = "SignatureDoesNotMatch"
     case slowDown = "SlowDown"
+    case unexpectedContent = "UnexpectedContent"
+    case unresolvableGrantByEmailAddress = "UnresolvableGrantByEmailAddress"
     case xAmzContentSHA256Mismatch = "XAmzContentSHA256Mismatch"
 
     /// The HTTP status for this code.
     var status: Int {
         switch self {
         case .notModified: 304
-        case .authorizationHeaderMalformed, .authorizationQueryParametersError, .badDigest, .illegalLocationConstraint, .entityTooSmall, .invalidPart, .invalidPartOrder, .entityTooLarge, .incompleteBody, .invalidArgument,
+        case .authorizationHeaderMalformed, .authorizationQueryParametersError, .badDigest, .badRequest, .malformedACLError,
+             .unresolvableGrantByEmailAddress, .unexpectedContent, .illegalLocationConstraint, .entityTooSmall, .invalidPart, .invalidPartOrder, .entityTooLarge, .incompleteBody, .invalidArgument,
              .invalidBucketName, .invalidDigest, .invalidRequest, .invalidURI, .keyTooLong, .malformedXML,
              .xAmzContentSHA256Mismatch:
             400
-        case .accessDenied, .invalidAccessKeyId, .requestTimeTooSkewed, .signatureDoesNotMatch: 403
-        case .noSuchBucket, .noSuchKey, .noSuchVersion, .noSuchUpload: 404
+        case .accessDenied, .accessForbidden, .invalidAccessKeyId, .requestTimeTooSkewed, .signatureDoesNotMatch: 403
+        case .noSuchBucket, .noSuchCORSConfiguration, .noSuchKey, .noSuchVersion, .noSuchUpload: 404
         case .methodNotAllowed: 405
         case .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty: 409
         case .missingContentLength: 411
@@ -69,9 +76,11 @@ enum S3ErrorCode: String, CaseIterable, Sendable {
     var defaultMessage: String {
         switch self {
         case .accessDenied: "Access Denied"
+        case .accessForbidden: "CORSResponse: This CORS request is not allowed. This is usually because the evaluation of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec."
         case .authorizationHeaderMalformed: "The authorization header is malformed."
         case .authorizationQueryParametersError: "Error parsing the query-string authentication parameters."
         case .badDigest: "The Content-MD5 you specified did not match what we received."
+        case .badRequest: "Bad Request"
         case .bucketAlreadyExists: "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again."
         case .bucketAlreadyOwnedByYou: "Your previous request to create the named bucket succeeded and you already own it."
         case .bucketNotEmpty: "The bucket you tried to delete is not empty"
@@ -93,10 +102,12 @@ enum S3ErrorCode: String, CaseIterable, Sendable {
         case .invalidRequest: "Invalid Request"
         case .invalidURI: "Couldn't parse the specified URI."
         case .keyTooLong: "Your key is too long"
+        case .malformedACLError: "The XML you provided was not well-formed or did not validate against our published schema."
         case .malformedXML: "The XML you provided was not well-formed or did not validate against our published schema."
         case .methodNotAllowed: "The specified method is not allowed against this resource."
         case .missingContentLength: "You must provide the Content-Length HTTP header."
         case .noSuchBucket: "The specified bucket does not exist"
+        case .noSuchCORSConfiguration: "The CORS configuration does not exist"
         case .noSuchKey: "The specified key does not exist."
         case .noSuchVersion: "The specified version does not exist."
         case .notImplemented: "A header you provided implies functionality that is not implemented"
@@ -105,6 +116,8 @@ enum S3ErrorCode: String, CaseIterable, Sendable {
         case .requestTimeTooSkewed: "The difference between the request time and the current time is too large."
         case .signatureDoesNotMatch: "The request signature we calculated does not match the signature you provided. Check your key and signing method."
         case .slowDown: "Please reduce your request rate."
+        case .unexpectedContent: "This request does not support content"
+        case .unresolvableGrantByEmailAddress: "The e-mail address you provided does not match any account on record."
         case .xAmzContentSHA256Mismatch: "The provided 'x-amz-content-sha256' header does not match what was computed."
         }
     }

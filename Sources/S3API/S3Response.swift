@@ -81,7 +81,9 @@ struct S3Response: Sendable {
         var offset = range.lowerBound
         while offset < range.upperBound {
             let slice = try reader.slice(at: offset, end: range.upperBound)
-            try await bodyWriter.write(ByteBuffer(bytes: slice))
+            let buffer = ByteBuffer(bytes: slice)
+            reader.release(slice)
+            try await bodyWriter.write(buffer)
             offset += UInt64(slice.count)
         }
     }

@@ -31,9 +31,7 @@ extension S3Server {
     func createBucket(_ request: S3Request, name: String) async throws -> S3Response {
         let user = try requireUser(request)
         guard ObjectStore.isValidBucketName(name) else { throw S3Error(.invalidBucketName, details: [("BucketName", name)]) }
-        if let acl = request.header("x-amz-acl"), acl != "private" {
-            throw S3Error.notImplemented("Canned ACL '\(acl)'")
-        }
+        let acl = try requestedACL(request, ownerId: user.id, bucketOwnerId: user.id)
         let body = try await readSmallBody(request, limit: 64 << 10)
         if body.readableBytes > 0 {
             guard let root = XMLElement.parse(Data(body.readableBytesView)), root.name == "CreateBucketConfiguration" else {
@@ -46,7 +44,7 @@ extension S3Server {
             }
         }
         do {
-            try await store.createBucket(name: name, ownerId: user.id, region: options.region)
+            try await store.createBucket(name: name, ownerId: user.id, region: options.region, acl: acl)
         } catch ObjectStoreError.bucketAlreadyOwnedByYou where options.region == "us-east-1" {
             // AWS keeps a legacy behaviour in us-east-1: re-creating your own bucket succeeds.
             // https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html
@@ -57,20 +55,20 @@ extension S3Server {
     }
 
     func deleteBucket(_ request: S3Request, name: String) async throws -> S3Response {
-        _ = try ownedBucket(request, name)
+        _ = try bucket(request, name, .owner)
         try await store.deleteBucket(name: name)
         return S3Response(status: .noContent)
     }
 
     func headBucket(_ request: S3Request, name: String) throws -> S3Response {
-        let bucket = try ownedBucket(request, name)
+        let bucket = try bucket(request, name, .permission(.read))
         var headers = HTTPFields()
         headers[.init("x-amz-bucket-region")!] = bucket.region
         return S3Response(headers: headers)
     }
 
     func getBucketLocation(_ request: S3Request, name: String) throws -> S3Response {
-        let bucket = try ownedBucket(request, name)
+        let bucket = try bucket(request, name, .owner)
         var doc = XMLWriter()
         // us-east-1 is reported as an empty constraint, as AWS does.
         doc.element("LocationConstraint", namespace: true) { x in
@@ -80,7 +78,7 @@ extension S3Server {
     }
 
     func getBucketVersioning(_ request: S3Request, name: String) throws -> S3Response {
-        _ = try ownedBucket(request, name)
+        _ = try bucket(request, name, .owner)
         var doc = XMLWriter()
         // Versioning has never been enabled: AWS answers with an empty configuration.
         doc.element("VersioningConfiguration", namespace: true) { _ in }

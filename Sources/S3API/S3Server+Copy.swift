@@ -5,12 +5,11 @@ import ObjectStore
 /// CopyObject: `PUT /bucket/key` with `x-amz-copy-source`.
 extension S3Server {
     func copyObject(_ request: S3Request, bucket name: String, key: String) async throws -> S3Response {
-        let bucket = try ownedBucket(request, name)
-        let user = try requireUser(request)
+        let bucket = try bucket(request, name, .permission(.write))
         try rejectUnsupportedWriteHeaders(request)
+        let acl = try requestedACL(request, ownerId: request.requesterId, bucketOwnerId: bucket.ownerId)
         let (sourceBucket, sourceKey) = try Self.parseCopySource(request.header("x-amz-copy-source") ?? "")
-        _ = try ownedBucket(request, sourceBucket)
-        let reader = try store.openObject(bucket: sourceBucket, key: sourceKey)
+        let reader = try openReadable(request, bucket: sourceBucket, key: sourceKey)
         defer { reader.close() }
         let source = reader.record
         try evaluateCopyConditions(request, record: source)
@@ -36,7 +35,8 @@ extension S3Server {
                 try await upload.flushIfNeeded()
             }
             record = try await upload.commit(md5: upload.finishDigest(), metadata: metadata, checksum: source.checksum,
-                                             ownerId: user.id, condition: condition, lastModified: Self.lastModifiedNow()).record
+                                             ownerId: request.requesterId, condition: condition, lastModified: Self.lastModifiedNow(),
+                                             acl: acl).record
         } catch {
             await upload.discard()
             throw error

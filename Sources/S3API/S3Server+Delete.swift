@@ -4,7 +4,7 @@ import ObjectStore
 /// DeleteObjects: `POST /bucket?delete`.
 extension S3Server {
     func deleteObjects(_ request: S3Request, bucket name: String) async throws -> S3Response {
-        let bucket = try ownedBucket(request, name)
+        let bucket = try bucket(request, name, .permission(.write))
         var verifier = try PayloadVerifier(request)
         let body = try await readSmallBody(request, limit: 2 << 20)
         body.withUnsafeReadableBytes { verifier.update($0) }

@@ -7,7 +7,7 @@ extension S3Server {
     enum ListVersion { case v1, v2, versions }
 
     func listObjects(_ request: S3Request, bucket name: String, version: ListVersion) throws -> S3Response {
-        let bucket = try ownedBucket(request, name)
+        let bucket = try bucket(request, name, .permission(.read))
         let q = request.query
         var maxKeys = 1000
         if let value = q["max-keys"] {

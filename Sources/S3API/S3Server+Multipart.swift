@@ -9,9 +9,9 @@ extension S3Server {
     static let maxPartSize: UInt64 = 5 << 30
 
     func createMultipartUpload(_ request: S3Request, bucket name: String, key: String) async throws -> S3Response {
-        let bucket = try ownedBucket(request, name)
-        let user = try requireUser(request)
+        let bucket = try bucket(request, name, .permission(.write))
         try rejectUnsupportedWriteHeaders(request)
+        let acl = try requestedACL(request, ownerId: request.requesterId, bucketOwnerId: bucket.ownerId)
         var algorithm: ChecksumAlgorithm?
         if let value = request.header("x-amz-checksum-algorithm") {
             guard let parsed = ChecksumAlgorithm(rawValue: value.uppercased()) else {
@@ -19,8 +19,8 @@ extension S3Server {
             }
             algorithm = parsed
         }
-        let upload = try await store.createMultipartUpload(bucket: bucket, key: key, ownerId: user.id,
-                                                           metadata: try objectMetadata(request), checksumAlgorithm: algorithm)
+        let upload = try await store.createMultipartUpload(bucket: bucket, key: key, ownerId: request.requesterId,
+                                                           metadata: try objectMetadata(request), checksumAlgorithm: algorithm, acl: acl)
         var headers = HTTPFields()
         if let algorithm { headers[.init("x-amz-checksum-algorithm")!] = algorithm.rawValue }
         var doc = XMLWriter()
@@ -46,7 +46,7 @@ extension S3Server {
     }
 
     func uploadPart(_ request: S3Request, bucket name: String, key: String) async throws -> S3Response {
-        let bucket = try ownedBucket(request, name)
+        let bucket = try bucket(request, name, .permission(.write))
         let number = try partNumber(request)
         let upload = try multipartContext(request, bucket: bucket, key: key)
         let body = store.beginPartUpload(bucket: bucket, upload: upload)
@@ -70,12 +70,11 @@ extension S3Server {
     }
 
     func uploadPartCopy(_ request: S3Request, bucket name: String, key: String) async throws -> S3Response {
-        let bucket = try ownedBucket(request, name)
+        let bucket = try bucket(request, name, .permission(.write))
         let number = try partNumber(request)
         let upload = try multipartContext(request, bucket: bucket, key: key)
         let (sourceBucket, sourceKey) = try Self.parseCopySource(request.header("x-amz-copy-source") ?? "")
-        _ = try ownedBucket(request, sourceBucket)
-        let reader = try store.openObject(bucket: sourceBucket, key: sourceKey)
+        let reader = try openReadable(request, bucket: sourceBucket, key: sourceKey)
         defer { reader.close() }
         try evaluateCopyConditions(request, record: reader.record)
         var range = 0..<reader.record.size
@@ -115,7 +114,7 @@ extension S3Server {
     }
 
     func completeMultipartUpload(_ request: S3Request, bucket name: String, key: String) async throws -> S3Response {
-        let bucket = try ownedBucket(request, name)
+        let bucket = try bucket(request, name, .permission(.write))
         let upload = try multipartContext(request, bucket: bucket, key: key)
         let body = try await readSmallBody(request, limit: 4 << 20)
         guard let root = XMLElement.parse(Data(body.readableBytesView)), root.name == "CompleteMultipartUpload" else {
@@ -127,7 +126,8 @@ extension S3Server {
                   let etag = element.child("ETag")?.text else {
                 throw S3Error(.malformedXML)
             }
-            parts.append(CompletedPart(partNumber: number, etag: etag))
+            let checksum = ChecksumAlgorithm.allCases.lazy.compactMap { element.child("Checksum\($0.rawValue)")?.text }.first
+            parts.append(CompletedPart(partNumber: number, etag: etag, checksum: checksum?.trimmingCharacters(in: .whitespacesAndNewlines)))
         }
         guard !parts.isEmpty else {
             throw S3Error(.malformedXML, "The XML you provided was not well-formed or did not validate against our published schema: at least one part is required.")
@@ -146,14 +146,14 @@ extension S3Server {
     }
 
     func abortMultipartUpload(_ request: S3Request, bucket name: String, key: String) async throws -> S3Response {
-        let bucket = try ownedBucket(request, name)
+        let bucket = try bucket(request, name, .permission(.write))
         let upload = try multipartContext(request, bucket: bucket, key: key)
         try await store.abortMultipartUpload(bucket: bucket, upload: upload)
         return S3Response(status: .noContent)
     }
 
     func listParts(_ request: S3Request, bucket name: String, key: String) throws -> S3Response {
-        let bucket = try ownedBucket(request, name)
+        let bucket = try bucket(request, name, .permission(.write))
         let upload = try multipartContext(request, bucket: bucket, key: key)
         let marker = try request.query["part-number-marker"].map { value -> Int in
             guard let n = Int(value), n >= 0 else { throw S3Error(.invalidArgument, "Invalid part-number-marker") }
@@ -196,7 +196,7 @@ extension S3Server {
     }
 
     func listMultipartUploads(_ request: S3Request, bucket name: String) throws -> S3Response {
-        let bucket = try ownedBucket(request, name)
+        let bucket = try bucket(request, name, .permission(.read))
         let q = request.query
         let maxUploads = try q["max-uploads"].map { value -> Int in
             guard let n = Int(value), n >= 0 else { throw S3Error(.invalidArgument, "Invalid max-uploads") }

@@ -10,17 +10,17 @@ extension S3Server {
     static let maxPutSize: UInt64 = 5 << 30
 
     func putObject(_ request: S3Request, bucket name: String, key: String) async throws -> S3Response {
-        let bucket = try ownedBucket(request, name)
-        let user = try requireUser(request)
+        let bucket = try bucket(request, name, .permission(.write))
         try rejectUnsupportedWriteHeaders(request)
+        let acl = try requestedACL(request, ownerId: request.requesterId, bucketOwnerId: bucket.ownerId)
         let condition = try writeCondition(request)
         let metadata = try objectMetadata(request)
         let upload = try store.beginUpload(bucket: bucket, key: key)
         let record: ObjectRecord
         do {
             let (md5, checksum) = try await receiveBody(request, into: upload, maxSize: Self.maxPutSize)
-            record = try await upload.commit(md5: md5, metadata: metadata, checksum: checksum, ownerId: user.id,
-                                             condition: condition, lastModified: Self.lastModifiedNow()).record
+            record = try await upload.commit(md5: md5, metadata: metadata, checksum: checksum, ownerId: request.requesterId,
+                                             condition: condition, lastModified: Self.lastModifiedNow(), acl: acl).record
         } catch {
             await upload.discard()
             throw error
@@ -86,11 +86,6 @@ extension S3Server {
 
     /// Headers that ask for features Shoebox does not have yet: refuse rather than ignore.
     func rejectUnsupportedWriteHeaders(_ request: S3Request) throws {
-        if let acl = request.header("x-amz-acl"), acl != "private" { throw S3Error.notImplemented("Canned ACL '\(acl)'") }
-        for grant in ["x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-read-acp", "x-amz-grant-write-acp", "x-amz-grant-full-control"]
-        where request.header(grant) != nil {
-            throw S3Error.notImplemented("ACL grant headers")
-        }
         if let sse = request.header("x-amz-server-side-encryption"), sse != "AES256" {
             throw S3Error.notImplemented("Server-side encryption \(sse)")
         }
@@ -148,8 +143,7 @@ extension S3Server {
     }
 
     func getObject(_ request: S3Request, bucket name: String, key: String, head: Bool) throws -> S3Response {
-        _ = try ownedBucket(request, name)
-        let reader = try store.openObject(bucket: name, key: key)
+        let reader = try openReadable(request, bucket: name, key: key)
         do {
             let record = reader.record
             try evaluateReadConditions(request, record: record)
@@ -271,7 +265,7 @@ extension S3Server {
     }
 
     func deleteObject(_ request: S3Request, bucket name: String, key: String) async throws -> S3Response {
-        let bucket = try ownedBucket(request, name)
+        let bucket = try bucket(request, name, .permission(.write))
         if let version = request.query["versionId"], version != "null" { throw S3Error(.noSuchVersion) }
         try store.validate(key: key)
         try await store.deleteObject(bucket: bucket, key: key)

@@ -77,11 +77,13 @@ public final class S3Server: Sendable {
         var response: S3Response
         var isHead = request.method == .head
         var endpoint: Endpoint?
+        var parsed: S3Request?
         do {
             var s3 = try S3Request(request, requestId: requestId, domain: options.domain)
+            parsed = s3
             endpoint = s3.endpoint
             isHead = s3.method == "HEAD"
-            try authenticate(&s3)
+            if case .preflight = s3.endpoint {} else { try authenticate(&s3) }
             if expectContinue && s3.endpoint.takesBody {
                 try await writer.writeInformationalHead(HTTPResponse(status: .continue))
                 expectContinue = false
@@ -98,6 +100,9 @@ public final class S3Server: Sendable {
             }
             if s3Error.code == .internalError { logger.error("request \(requestId) failed: \(error)") }
             response = S3Response.error(s3Error, resource: request.uri.path, requestId: requestId)
+        }
+        if let parsed {
+            if case .preflight = parsed.endpoint {} else { addCORSHeaders(&response, request: parsed) }
         }
         response.headers[.init("x-amz-request-id")!] = requestId
         response.headers[.init("x-amz-id-2")!] = Self.hostId
@@ -148,21 +153,20 @@ public final class S3Server: Sendable {
         case .abortMultipartUpload(let bucket, let key): return try await abortMultipartUpload(request, bucket: bucket, key: key)
         case .listParts(let bucket, let key): return try listParts(request, bucket: bucket, key: key)
         case .listMultipartUploads(let bucket): return try listMultipartUploads(request, bucket: bucket)
+        case .getBucketACL(let bucket): return try getBucketACL(request, name: bucket)
+        case .putBucketACL(let bucket): return try await putBucketACL(request, name: bucket)
+        case .getObjectACL(let bucket, let key): return try getObjectACL(request, bucket: bucket, key: key)
+        case .putObjectACL(let bucket, let key): return try await putObjectACL(request, bucket: bucket, key: key)
+        case .getBucketCORS(let bucket): return try getBucketCORS(request, name: bucket)
+        case .putBucketCORS(let bucket): return try await putBucketCORS(request, name: bucket)
+        case .deleteBucketCORS(let bucket): return try await deleteBucketCORS(request, name: bucket)
+        case .preflight: return try preflight(request)
+        case .postObject: throw S3Error.notImplemented("PostObject (browser form upload)")
         case .notImplemented(let operation, let bucket):
             // Keep error precedence as S3: a missing bucket is reported before the operation.
-            if let bucket { _ = try ownedBucket(request, bucket) }
+            if let name = bucket { _ = try self.bucket(request, name, .owner) }
             throw S3Error.notImplemented(operation)
         }
-    }
-
-    /// The bucket `name` if the requester may use it (issue scope: owner only).
-    /// - Throws: NoSuchBucket, AccessDenied.
-    func ownedBucket(_ request: S3Request, _ name: String) throws -> BucketRecord {
-        guard let bucket = try store.bucket(named: name) else {
-            throw S3Error(.noSuchBucket, details: [("BucketName", name)])
-        }
-        guard let user = request.user, user.id == bucket.ownerId else { throw S3Error(.accessDenied) }
-        return bucket
     }
 
     /// The signed-in user, or AccessDenied for anonymous requests.

@@ -34,6 +34,8 @@ public struct S3User: Sendable, Codable, Equatable {
 /// The users the server knows, by access key.
 public struct UserDirectory: Sendable {
     private let byAccessKey: [String: S3User]
+    private let byId: [String: S3User]
+    private let byEmail: [String: S3User]
 
     public init(_ users: [S3User]) throws {
         var map: [String: S3User] = [:]
@@ -45,9 +47,13 @@ public struct UserDirectory: Sendable {
             map[user.accessKey] = user
         }
         byAccessKey = map
+        byId = Dictionary(users.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        byEmail = Dictionary(users.compactMap { u in u.email.map { ($0.lowercased(), u) } }, uniquingKeysWith: { a, _ in a })
     }
 
     public func user(accessKey: String) -> S3User? { byAccessKey[accessKey] }
+    func user(id: String) -> S3User? { byId[id] }
+    func user(email: String) -> S3User? { byEmail[email.lowercased()] }
 }
 
 /// The server's `--config` file (JSON).

@@ -32,6 +32,22 @@ private func byteOrderLess(_ a: [UInt8], _ b: [UInt8]) -> Bool {
 
 private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 
+/// Named flags set from any thread, polled by the test.
+private final class Flags: @unchecked Sendable {
+    private let lock = NSLock()
+    private var names: Set<String> = []
+
+    func set(_ name: String) { lock.withLock { _ = names.insert(name) } }
+
+    func waitFor(_ name: String) async throws {
+        let deadline = Date().addingTimeInterval(10)
+        while !lock.withLock({ names.contains(name) }) {
+            guard Date() < deadline else { throw Planned(tag: -1) }
+            try await Task.sleep(nanoseconds: 1_000_000)
+        }
+    }
+}
+
 final class LMDBTests: XCTestCase {
     /// A fresh directory for one test, removed when the test ends.
     private func makeDirectory() -> String {
@@ -299,30 +315,37 @@ final class LMDBTests: XCTestCase {
         // Hold the writer thread in a job so that the next two queue up behind it and run as
         // one batch.
         let gate = DispatchSemaphore(value: 0)
+        let progress = Flags()
         let blocker = Task {
             try await queue.write { txn in
+                progress.set("blocker running")
                 gate.wait()
                 try txn.put(db, key: bytes("blocker"), value: bytes("b"))
             }
         }
-        try await Task.sleep(nanoseconds: 100_000_000)
+        // The blocker's batch has started: everything queued from now on waits for the next one.
+        try await progress.waitFor("blocker running")
         let failing = Task {
-            try await queue.write { txn -> Int in
+            progress.set("failing submitted")
+            return try await queue.write { txn -> Int in
                 try txn.put(db, key: bytes("a"), value: bytes("from failing job"))
                 try txn.put(db, key: bytes("pre"), value: bytes("overwritten by failing job"))
-                XCTAssertTrue(try txn.delete(db, key: bytes("blocker")), "sees earlier job of its batch")
+                _ = try txn.delete(db, key: bytes("blocker"))
                 throw Planned(tag: 7)
             }
         }
-        try await Task.sleep(nanoseconds: 100_000_000)
+        try await progress.waitFor("failing submitted")
+        try await Task.sleep(nanoseconds: 50_000_000)  // from submitted to queued
         let succeeding = Task {
-            try await queue.write { txn -> [UInt8]? in
+            progress.set("good submitted")
+            return try await queue.write { txn -> [UInt8]? in
                 try txn.put(db, key: bytes("b"), value: bytes("from good job"))
                 // What the failing job wrote (earlier in the same batch) must be gone already.
                 return try txn.get(db, key: bytes("a"))
             }
         }
-        try await Task.sleep(nanoseconds: 200_000_000)
+        try await progress.waitFor("good submitted")
+        try await Task.sleep(nanoseconds: 50_000_000)
         gate.signal()
 
         try await blocker.value
@@ -341,7 +364,7 @@ final class LMDBTests: XCTestCase {
         try env.read { txn in
             XCTAssertNil(try txn.get(db, key: bytes("a")))
             XCTAssertEqual(try txn.get(db, key: bytes("pre")), bytes("kept"))
-            XCTAssertEqual(try txn.get(db, key: bytes("blocker")), bytes("b"), "failing job's delete rolled back")
+            XCTAssertEqual(try txn.get(db, key: bytes("blocker")), bytes("b"), "the failing job's delete is rolled back")
             XCTAssertEqual(try txn.get(db, key: bytes("b")), bytes("from good job"))
         }
     }
@@ -419,12 +442,11 @@ final class LMDBTests: XCTestCase {
         }
     }
 
-    /// A queue that is shut down and released at once must not crash. Fails today (the child
-    /// process dies with "Attempted to read an unowned reference but object ... was already
-    /// destroyed"): WriteQueue.init starts its thread with `Thread { [unowned self] in self.loop() }`
-    /// (WriteQueue.swift line 31); when the queue is released before that thread gets to run,
-    /// the thread reads a dangling unowned reference. Runs the reproduction in a child process
-    /// so that the crash does not take the whole test run down.
+    /// A queue that is shut down and released at once must not crash. Regression test: an
+    /// earlier WriteQueue started its thread with `Thread { [unowned self] in self.loop() }`;
+    /// a queue released before that thread got to run crashed the process ("Attempted to read an
+    /// unowned reference but object ... was already destroyed"). Runs the reproduction in a
+    /// child process so that a crash does not take the whole test run down.
     func testWriteQueueReleasedRightAfterCreation() throws {
         let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
         let process = Process()

@@ -73,8 +73,8 @@ final class BucketTests: XCTestCase {
     }
 
     /// The record `createBucket` returns should be the record later reads return.
-    /// Fails today: `created` is returned with sub-millisecond precision but stored truncated to
-    /// whole milliseconds (BucketRecord.encoded, `Int64(created.timeIntervalSince1970 * 1000)`).
+    /// (Regression: `created` used to be returned with sub-millisecond precision while the stored
+    /// record keeps whole milliseconds.)
     func testCreateBucketReturnsTheStoredRecord() async throws {
         let store = try openStore(makeDirectory())
         let created = try await store.createBucket(name: "exact", ownerId: "alice", region: "r")

@@ -55,9 +55,8 @@ final class ObjectTests: XCTestCase {
         }
     }
 
-    /// Like ``BucketTests/testCreateBucketReturnsTheStoredRecord()``: fails today because
-    /// `commit` returns `lastModified` unrounded while the stored record keeps whole milliseconds
-    /// (ObjectRecord.encoded rounds `lastModified` to milliseconds).
+    /// Like ``BucketTests/testCreateBucketReturnsTheStoredRecord()``. (Regression: `commit` used
+    /// to return `lastModified` unrounded while the stored record keeps whole milliseconds.)
     func testCommitReturnsTheStoredRecord() async throws {
         let (store, bucket) = try await storeWithBucket()
         let upload = try store.beginUpload(bucket: bucket, key: "k")
@@ -276,8 +275,7 @@ final class ObjectTests: XCTestCase {
     }
 
     /// An empty key is an invalid key (`validate(key:)` and `ObjectStoreError.invalidKey` say so),
-    /// not a key that is too long. Fails today: ObjectReader.swift line 94 maps an empty key to
-    /// `.keyTooLong`.
+    /// not a key that is too long. (Regression: deleteObjects used to report `.keyTooLong`.)
     func testDeleteObjectsReportsEmptyKeyAsInvalid() async throws {
         let (store, bucket) = try await storeWithBucket()
         let results = try await store.deleteObjects(bucket: bucket, keys: [""])
@@ -507,8 +505,8 @@ final class ObjectTests: XCTestCase {
     }
 
     /// Dropping a store without calling `close()` should still close its environment.
-    /// Fails today: the writer thread of `WriteQueue` keeps the queue (and through it the
-    /// `Environment`) alive until `shutdown()`, and `ObjectStore` has no deinit calling it.
+    /// (Regression: the writer thread used to keep the queue, and through it the `Environment`,
+    /// alive until `shutdown()`.)
     func testStoreDroppedWithoutCloseReleasesEnvironment() async throws {
         weak var environment: Environment?
         do {
@@ -522,11 +520,9 @@ final class ObjectTests: XCTestCase {
     }
 
     /// After a flush fails (here: the store is full), the upload must not later publish an
-    /// object whose chunks do not add up to its size. Fails today: flushIfNeeded
-    /// (ObjectUpload.swift lines 75-76) empties `pending` before the write; when the write
-    /// throws, those chunks are gone but the upload carries on, and a later commit publishes a
-    /// record with `size` counting them, `chunkCount` not, and the following chunks at the
-    /// lost chunks' indices.
+    /// object whose chunks do not add up to its size. (Regression: flushIfNeeded used to empty
+    /// `pending` before the write; when the write threw, those chunks were lost but a later
+    /// commit still published a record whose `size` counted them and whose `chunkCount` did not.)
     func testCommitAfterFailedFlushDoesNotPublishACorruptObject() async throws {
         let (store, bucket) = try await storeWithBucket(mapSize: 8 * mib)
         // Fill the store.
@@ -573,9 +569,8 @@ final class ObjectTests: XCTestCase {
 
     // MARK: - Ranges and errors
 
-    /// A range past the end of the body must not loop forever. Fails today:
-    /// ObjectReader.forEachSlice (ObjectReader.swift lines 38-46) never advances once `offset`
-    /// reaches the end of a short last chunk, and calls `body` with empty slices forever.
+    /// A range past the end of the body must not loop forever. (Regression: forEachSlice used to
+    /// stop advancing at the end of a short last chunk and call `body` with empty slices forever.)
     func testForEachSliceRangePastEndTerminates() async throws {
         let (store, bucket) = try await storeWithBucket()
         try await store.putObject(bucket: bucket, key: "k", body: Array("0123456789".utf8))

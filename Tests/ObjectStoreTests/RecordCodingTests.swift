@@ -42,6 +42,14 @@ final class RecordCodingTests: XCTestCase {
             XCTAssertEqual(decoded, record, "\(algorithm)")
             XCTAssertEqual(decoded.checksum?.algorithm, algorithm)
         }
+        // A multipart object: its parts, in order, with and without part checksums.
+        var multipart = fullRecord()
+        multipart.parts = [
+            PartSegment(partNumber: 1, blobId: 77, chunkCount: 5, size: 5 << 20, etag: "aa", checksum: "c1=="),
+            PartSegment(partNumber: 3, blobId: 0xFFFF_FFFF_FFFF_FFFF, chunkCount: 0, size: 0, etag: "", checksum: nil),
+            PartSegment(partNumber: 10_000, blobId: 2, chunkCount: UInt32.max, size: UInt64.max, etag: "bb", checksum: ""),
+        ]
+        XCTAssertEqual(try decodeObject(multipart.encoded()), multipart)
         // Optional parts absent.
         let bare = ObjectRecord(size: 0, etag: "", lastModified: Date(timeIntervalSince1970: 0), metadata: ObjectMetadata(),
                                 checksum: nil, ownerId: "", blobId: 0, chunkSize: 0, chunkCount: 0)
@@ -122,6 +130,34 @@ final class RecordCodingTests: XCTestCase {
         XCTAssertEqual(decoded, record)
         XCTAssertEqual(try decodeBucket(record.encoded() + field(42, [1, 2])), BucketRecord(
             name: "b", id: record.id, ownerId: record.ownerId, created: record.created, region: record.region))
+    }
+
+    func testMultipartRecordsRoundTrip() throws {
+        let upload = MultipartUploadRecord(
+            uploadId: "00112233445566778899aabbccddeeff", bucketId: 42, key: "dir/ü😀", ownerId: "owner",
+            initiated: Date(timeIntervalSince1970: 1_700_000_000.5),
+            metadata: ObjectMetadata(contentType: "x/y", contentHeaders: ["expires": "never"], user: ["k": "v"]),
+            checksumAlgorithm: .crc64nvme)
+        let decodedUpload = try upload.encoded().withUnsafeBytes {
+            try MultipartUploadRecord(uploadId: "00112233445566778899aabbccddeeff", decoding: $0)
+        }
+        XCTAssertEqual(decodedUpload, upload)
+
+        let part = PartRecord(partNumber: 9_999, size: 5 << 20, etag: "0123456789abcdef0123456789abcdef",
+                              lastModified: Date(timeIntervalSince1970: 1_650_000_000.25), blobId: 1 << 40, chunkCount: 5,
+                              checksum: StoredChecksum(algorithm: .crc32c, base64: "yZRlqg=="))
+        XCTAssertEqual(try part.encoded().withUnsafeBytes { try PartRecord(decoding: $0) }, part)
+
+        var newer = part.encoded()
+        newer[0] = 2
+        XCTAssertThrowsError(try newer.withUnsafeBytes { try PartRecord(decoding: $0) }) { error in
+            XCTAssertEqual(error as? ObjectStoreError, .corruptRecord)
+        }
+        var newerUpload = upload.encoded()
+        newerUpload[0] = 2
+        XCTAssertThrowsError(try newerUpload.withUnsafeBytes { try MultipartUploadRecord(uploadId: "x", decoding: $0) }) { error in
+            XCTAssertEqual(error as? ObjectStoreError, .corruptRecord)
+        }
     }
 
     /// Records that this build cannot read surface as `.corruptRecord` through the store API.

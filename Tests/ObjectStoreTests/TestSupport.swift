@@ -72,8 +72,9 @@ extension XCTestCase {
     /// directory can be opened again in this process.
     func closeAndRelease(_ store: inout ObjectStore?, file: StaticString = #filePath, line: UInt = #line) async {
         weak let environment = store?.environment
-        // Make sure the writer thread is running before the store goes: a WriteQueue released
-        // before its thread starts crashes (see LMDBTests.testWriteQueueReleasedRightAfterCreation).
+        // Make sure the writer thread is running before the store goes (an earlier WriteQueue
+        // crashed when released before its thread started; see
+        // LMDBTests.testWriteQueueReleasedRightAfterCreation).
         _ = try? await store?.write { _ in }
         store?.close()
         store = nil
@@ -187,6 +188,11 @@ extension ObjectStore {
             XCTAssertEqual(page.items.count, maxKeys, "a truncated page is full", file: file, line: line)
             guard let next = page.nextAfter else {
                 XCTFail("truncated page without nextAfter", file: file, line: line)
+                break
+            }
+            // Each page must move forward, or the walk would never end.
+            if let marker, !byteOrderLess(Array(marker.utf8), Array(next.utf8)) {
+                XCTFail("nextAfter \(Entry.object(next)) does not move past the previous marker \(Entry.object(marker))", file: file, line: line)
                 break
             }
             marker = next

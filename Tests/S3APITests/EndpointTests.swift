@@ -43,10 +43,22 @@ final class EndpointTests: XCTestCase {
     }
 
     func testUnimplementedSubresourcesAreNotMistakenForOtherOperations() throws {
-        XCTAssertEqual(try route("GET", "b", nil, "cors"), .notImplemented(operation: "GetBucketCors", bucket: "b"))
-        XCTAssertEqual(try route("PUT", "b", nil, "acl"), .notImplemented(operation: "PutBucketAcl", bucket: "b"))
+        XCTAssertEqual(try route("GET", "b", nil, "policy"), .notImplemented(operation: "GetBucketPolicy", bucket: "b"))
+        XCTAssertEqual(try route("PUT", "b", nil, "tagging"), .notImplemented(operation: "PutBucketTagging", bucket: "b"))
         XCTAssertEqual(try route("GET", "b", "k", "versionId=3"), .notImplemented(operation: "Getobject versions", bucket: "b"))
         XCTAssertThrowsError(try route("PATCH", "b", "k"))
+    }
+
+    func testBrowserAccessOperations() throws {
+        XCTAssertEqual(try route("GET", "b", nil, "acl"), .getBucketACL(bucket: "b"))
+        XCTAssertEqual(try route("PUT", "b", nil, "acl"), .putBucketACL(bucket: "b"))
+        XCTAssertEqual(try route("GET", "b", "k", "acl"), .getObjectACL(bucket: "b", key: "k"))
+        XCTAssertEqual(try route("PUT", "b", "k", "acl"), .putObjectACL(bucket: "b", key: "k"))
+        XCTAssertEqual(try route("GET", "b", nil, "cors"), .getBucketCORS(bucket: "b"))
+        XCTAssertEqual(try route("PUT", "b", nil, "cors"), .putBucketCORS(bucket: "b"))
+        XCTAssertEqual(try route("DELETE", "b", nil, "cors"), .deleteBucketCORS(bucket: "b"))
+        XCTAssertEqual(try route("OPTIONS", "b", "k", "X-Amz-Signature=abc"), .preflight(bucket: "b", key: "k"))
+        XCTAssertEqual(try route("POST", "b", nil), .postObject(bucket: "b"))
     }
 
     func testQueryDecoding() {
