@@ -24,6 +24,7 @@ enum S3ErrorCode: String, CaseIterable, Sendable {
     case invalidBucketName = "InvalidBucketName"
     case invalidDigest = "InvalidDigest"
     case invalidPart = "InvalidPart"
+    case invalidPolicyDocument = "InvalidPolicyDocument"
     case invalidPartNumber = "InvalidPartNumber"
     case invalidPartOrder = "InvalidPartOrder"
     case invalidRange = "InvalidRange"
@@ -31,6 +32,7 @@ enum S3ErrorCode: String, CaseIterable, Sendable {
     case invalidURI = "InvalidURI"
     case keyTooLong = "KeyTooLongError"
     case malformedACLError = "MalformedACLError"
+    case malformedPOSTRequest = "MalformedPOSTRequest"
     case malformedXML = "MalformedXML"
     case methodNotAllowed = "MethodNotAllowed"
     case missingContentLength = "MissingContentLength"
@@ -53,7 +55,7 @@ enum S3ErrorCode: String, CaseIterable, Sendable {
     var status: Int {
         switch self {
         case .notModified: 304
-        case .authorizationHeaderMalformed, .authorizationQueryParametersError, .badDigest, .badRequest, .malformedACLError,
+        case .authorizationHeaderMalformed, .authorizationQueryParametersError, .badDigest, .badRequest, .malformedACLError, .malformedPOSTRequest, .invalidPolicyDocument,
              .unresolvableGrantByEmailAddress, .unexpectedContent, .illegalLocationConstraint, .entityTooSmall, .invalidPart, .invalidPartOrder, .entityTooLarge, .incompleteBody, .invalidArgument,
              .invalidBucketName, .invalidDigest, .invalidRequest, .invalidURI, .keyTooLong, .malformedXML,
              .xAmzContentSHA256Mismatch:
@@ -87,6 +89,7 @@ enum S3ErrorCode: String, CaseIterable, Sendable {
         case .entityTooLarge: "Your proposed upload exceeds the maximum allowed size"
         case .entityTooSmall: "Your proposed upload is smaller than the minimum allowed object size."
         case .invalidPart: "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."
+        case .invalidPolicyDocument: "The content of the form does not meet the conditions specified in the policy document."
         case .invalidPartNumber: "The requested partnumber is not satisfiable"
         case .invalidPartOrder: "The list of parts was not in ascending order. Parts must be ordered by part number."
         case .noSuchUpload: "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."
@@ -103,6 +106,7 @@ enum S3ErrorCode: String, CaseIterable, Sendable {
         case .invalidURI: "Couldn't parse the specified URI."
         case .keyTooLong: "Your key is too long"
         case .malformedACLError: "The XML you provided was not well-formed or did not validate against our published schema."
+        case .malformedPOSTRequest: "The body of your POST request is not well-formed multipart/form-data."
         case .malformedXML: "The XML you provided was not well-formed or did not validate against our published schema."
         case .methodNotAllowed: "The specified method is not allowed against this resource."
         case .missingContentLength: "You must provide the Content-Length HTTP header."

@@ -161,7 +161,7 @@ public final class S3Server: Sendable {
         case .putBucketCORS(let bucket): return try await putBucketCORS(request, name: bucket)
         case .deleteBucketCORS(let bucket): return try await deleteBucketCORS(request, name: bucket)
         case .preflight: return try preflight(request)
-        case .postObject: throw S3Error.notImplemented("PostObject (browser form upload)")
+        case .postObject(let bucket): return try await postObject(request, bucket: bucket)
         case .notImplemented(let operation, let bucket):
             // Keep error precedence as S3: a missing bucket is reported before the operation.
             if let name = bucket { _ = try self.bucket(request, name, .owner) }

@@ -7,7 +7,7 @@ final class S3ErrorTests: XCTestCase {
     /// Every code has the status AWS documents for it, and a message.
     func testEveryCodeHasStatusAndMessage() {
         let expected: [S3ErrorCode: Int] = [
-            .accessDenied: 403, .accessForbidden: 403, .badRequest: 400, .malformedACLError: 400, .noSuchCORSConfiguration: 404,
+            .accessDenied: 403, .accessForbidden: 403, .badRequest: 400, .malformedACLError: 400, .malformedPOSTRequest: 400, .invalidPolicyDocument: 400, .noSuchCORSConfiguration: 404,
             .unresolvableGrantByEmailAddress: 400, .unexpectedContent: 400, .authorizationHeaderMalformed: 400, .authorizationQueryParametersError: 400, .badDigest: 400, .bucketAlreadyExists: 409,
             .bucketAlreadyOwnedByYou: 409, .bucketNotEmpty: 409, .entityTooLarge: 400, .entityTooSmall: 400, .invalidPart: 400, .invalidPartOrder: 400, .invalidPartNumber: 416, .noSuchUpload: 404, .illegalLocationConstraint: 400,
             .incompleteBody: 400, .insufficientStorage: 507, .internalError: 500, .invalidAccessKeyId: 403,
