@@ -21,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // System libraries: only the thin Swift targets right above import these.
@@ -36,16 +39,20 @@ let package = Package(
         ),
         .target(name: "LMDB", dependencies: ["CLMDB"], swiftSettings: swiftSettings),
         .target(name: "Digests", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
+        .target(name: "S3Events", swiftSettings: swiftSettings),
         .target(
             name: "ObjectStore",
-            dependencies: ["LMDB", "Digests", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["LMDB", "Digests", "S3Events", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(name: "SigV4", dependencies: ["Digests"], swiftSettings: swiftSettings),
         .target(
             name: "S3API",
             dependencies: [
-                "ObjectStore", "SigV4", "Digests",
+                "ObjectStore", "SigV4", "Digests", "S3Events",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -63,6 +70,8 @@ let package = Package(
             dependencies: [
                 "S3API", "ObjectStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -72,5 +81,6 @@ let package = Package(
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "Digests"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),
         .testTarget(name: "S3APITests", dependencies: ["S3API"]),
+        .testTarget(name: "S3EventsTests", dependencies: ["S3Events"]),
     ]
 )

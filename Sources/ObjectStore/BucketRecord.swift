@@ -16,6 +16,8 @@ public struct BucketRecord: Sendable, Equatable {
     public var acl: AccessControlList?
     /// The bucket's CORS rules; nil when none are configured.
     public var cors: [CORSRule]?
+    /// The bucket's notification rules; nil when none are configured.
+    public var notifications: [NotificationRule]?
 
     /// The ACL in force.
     public var effectiveACL: AccessControlList { acl ?? .privateACL(ownerId: ownerId) }
@@ -37,6 +39,7 @@ public struct BucketRecord: Sendable, Equatable {
         w.field(4, region)
         if let acl { w.field(5, acl.encoded()) }
         if let cors { w.field(6, CORSRule.encode(cors)) }
+        if let notifications { w.field(7, NotificationRule.encode(notifications)) }
         return w.bytes
     }
 
@@ -56,6 +59,7 @@ public struct BucketRecord: Sendable, Equatable {
             case 4: region = RecordReader.string(value)
             case 5: acl = try AccessControlList(decoding: value)
             case 6: cors = try CORSRule.decode(value)
+            case 7: notifications = try NotificationRule.decode(value)
             default: break
             }
         }

@@ -162,12 +162,12 @@ extension ObjectStore {
 
     /// Deletes `key`; returns the record removed, or nil when there was none (not an error in S3).
     @discardableResult
-    public func deleteObject(bucket: BucketRecord, key: String) async throws -> ObjectRecord? {
-        try await deleteObjects(bucket: bucket, keys: [key])[0].get()
+    public func deleteObject(bucket: BucketRecord, key: String, event: EventContext? = nil) async throws -> ObjectRecord? {
+        try await deleteObjects(bucket: bucket, keys: [key], event: event)[0].get()
     }
 
     /// Deletes several keys in one durable commit; one result per key, in order.
-    public func deleteObjects(bucket: BucketRecord, keys: [String]) async throws -> [Result<ObjectRecord?, ObjectStoreError>] {
+    public func deleteObjects(bucket: BucketRecord, keys: [String], event: EventContext? = nil) async throws -> [Result<ObjectRecord?, ObjectStoreError>] {
         try await write { [self] txn in
             guard let current = try Self.bucket(txn, buckets, name: bucket.name), current.id == bucket.id else {
                 throw ObjectStoreError.noSuchBucket
@@ -180,6 +180,7 @@ extension ObjectStore {
                 }
                 try freeBody(txn, of: existing)
                 try txn.delete(objects, key: objKey)
+                try enqueueEvents(txn, bucket: current, key: key, record: nil, context: event)
                 return .success(existing)
             }
         }

@@ -110,7 +110,8 @@ extension ObjectStore {
     /// Completes an upload: the object is published with the listed parts as its body (no data
     /// is copied) and every part not listed is freed, all in one transaction.
     public func completeMultipartUpload(bucket: BucketRecord, upload: MultipartUploadRecord, parts requested: [CompletedPart],
-                                        lastModified: Date, condition: WriteCondition = .none) async throws -> ObjectRecord {
+                                        lastModified: Date, condition: WriteCondition = .none,
+                                        event: EventContext? = nil) async throws -> ObjectRecord {
         guard !requested.isEmpty, requested.count <= Self.maximumParts else { throw ObjectStoreError.invalidPart }
         for (a, b) in zip(requested, requested.dropFirst()) where b.partNumber <= a.partNumber {
             throw ObjectStoreError.invalidPartOrder
@@ -153,7 +154,7 @@ extension ObjectStore {
                 PartSegment(partNumber: $0.partNumber, blobId: $0.blobId, chunkCount: $0.chunkCount, size: $0.size,
                             etag: $0.etag, checksum: $0.checksum?.base64)
             }
-            _ = try publish(txn, bucket: bucket, key: upload.key, record: record, condition: condition)
+            _ = try publish(txn, bucket: bucket, key: upload.key, record: record, condition: condition, event: event)
             let used = Set(chosen.map(\.partNumber))
             for (number, part) in stored {
                 if !used.contains(number) { try Self.deleteChunks(txn, chunks, blob: part.blobId, count: part.chunkCount) }

@@ -16,6 +16,7 @@ import Synchronization
 /// - `uploadIndex`: bucket id ‖ key ‖ 0x00 ‖ initiated (8 bytes BE) ‖ upload id → empty, for
 ///   ListMultipartUploads in key order.
 /// - `parts`: upload id ‖ part number (4 bytes BE) → ``PartRecord``; part bodies are blobs.
+/// - `outbox`: notification events waiting for delivery (see EventOutbox.swift).
 ///
 /// Every change goes through one ``WriteQueue`` and is durable when the call returns.
 public final class ObjectStore: Sendable {
@@ -34,6 +35,9 @@ public final class ObjectStore: Sendable {
     let uploads: Database
     let uploadIndex: Database
     let parts: Database
+    let outbox: Database
+    /// Notification targets by id, with their outbox limits.
+    public let eventTargets: [String: Int]
     private let nextBlob: Atomic<UInt64>
     let logger: Logger
 
@@ -44,7 +48,8 @@ public final class ObjectStore: Sendable {
 
     /// Opens or creates the store in `directory`.
     /// - Parameter mapSize: the most bytes the store may hold (LMDB map size).
-    public init(directory: String, mapSize: Int, logger: Logger = Logger(label: "shoebox.store")) throws {
+    public init(directory: String, mapSize: Int, eventTargets: [String: Int] = [:], logger: Logger = Logger(label: "shoebox.store")) throws {
+        self.eventTargets = eventTargets
         self.logger = logger
         let env = try Environment(path: directory, mapSize: mapSize)
         environment = env
@@ -56,6 +61,7 @@ public final class ObjectStore: Sendable {
         uploads = try env.openDatabase("uploads")
         uploadIndex = try env.openDatabase("uploadIndex")
         parts = try env.openDatabase("parts")
+        outbox = try env.openDatabase("outbox")
         let (meta, chunks, staging) = (meta, chunks, staging)
         let next = try env.writeSynchronously { txn -> UInt64 in
             if let version = try txn.get(meta, key: Array("format".utf8)) {

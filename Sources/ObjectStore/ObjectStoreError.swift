@@ -20,6 +20,8 @@ public enum ObjectStoreError: Error, Equatable, Sendable {
     case keyTooLong
     /// The key is empty or not valid UTF-8 text accepted by S3.
     case invalidKey
+    /// A notification target's outbox is at its limit: the change would lose an event.
+    case slowDown(target: String)
     /// The store has reached its map size or the disk is full.
     case storageFull
     /// A stored record could not be decoded, or has a format version newer than this build.

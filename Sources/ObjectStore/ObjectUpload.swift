@@ -102,7 +102,7 @@ public final class ObjectUpload: @unchecked Sendable {
     /// - Returns: the new record and the one it replaced, if any.
     public func commit(md5: [UInt8], metadata: ObjectMetadata, checksum: StoredChecksum?, ownerId: String,
                        condition: WriteCondition = .none, lastModified: Date = Date(),
-                       acl: AccessControlList? = nil) async throws -> (record: ObjectRecord, replaced: ObjectRecord?) {
+                       acl: AccessControlList? = nil, event: EventContext? = nil) async throws -> (record: ObjectRecord, replaced: ObjectRecord?) {
         let (chunks, chunkCount) = takeRemainingChunks()
         var record = ObjectRecord(
             size: size, etag: Hex.encode(md5), lastModified: lastModified, metadata: metadata, checksum: checksum,
@@ -110,7 +110,7 @@ public final class ObjectUpload: @unchecked Sendable {
         record.acl = acl
         let (bucket, key, published) = (bucket, key, record)
         let replaced = try await finishCommit(chunks: chunks) { store, txn in
-            try store.publish(txn, bucket: bucket, key: key, record: published, condition: condition)
+            try store.publish(txn, bucket: bucket, key: key, record: published, condition: condition, event: event)
         }
         return (published, replaced)
     }
@@ -185,7 +185,7 @@ extension ObjectStore {
     /// Within a write transaction: checks the bucket and `condition`, stores `record` under
     /// `key` and frees the body of the version it replaces.
     func publish(_ txn: Transaction, bucket: BucketRecord, key: String, record: ObjectRecord,
-                 condition: WriteCondition) throws -> ObjectRecord? {
+                 condition: WriteCondition, event: EventContext? = nil) throws -> ObjectRecord? {
         guard let current = try Self.bucket(txn, buckets, name: bucket.name), current.id == bucket.id else {
             throw ObjectStoreError.noSuchBucket
         }
@@ -201,6 +201,7 @@ extension ObjectStore {
         }
         if let existing { try freeBody(txn, of: existing, keeping: record) }
         try txn.put(objects, key: objKey, value: record.encoded())
+        try enqueueEvents(txn, bucket: current, key: key, record: record, context: event)
         return existing
     }
 

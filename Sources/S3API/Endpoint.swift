@@ -32,6 +32,8 @@ enum Endpoint: Equatable, Sendable {
     case getBucketCORS(bucket: String)
     case putBucketCORS(bucket: String)
     case deleteBucketCORS(bucket: String)
+    case getBucketNotification(bucket: String)
+    case putBucketNotification(bucket: String)
     /// A CORS preflight (`OPTIONS`), answered without authentication.
     case preflight(bucket: String, key: String?)
     /// Browser form upload: `POST /bucket` with multipart/form-data.
@@ -46,7 +48,8 @@ enum Endpoint: Equatable, Sendable {
         case .createBucket(let b), .deleteBucket(let b), .headBucket(let b), .getBucketLocation(let b),
              .getBucketVersioning(let b), .listObjects(let b), .listObjectsV2(let b), .listObjectVersions(let b),
              .deleteObjects(let b), .listMultipartUploads(let b), .getBucketACL(let b), .putBucketACL(let b),
-             .getBucketCORS(let b), .putBucketCORS(let b), .deleteBucketCORS(let b), .postObject(let b), .preflight(let b, _):
+             .getBucketCORS(let b), .putBucketCORS(let b), .deleteBucketCORS(let b), .postObject(let b), .preflight(let b, _),
+             .getBucketNotification(let b), .putBucketNotification(let b):
             b
         case .putObject(let b, _), .copyObject(let b, _), .getObject(let b, _), .headObject(let b, _), .deleteObject(let b, _),
              .createMultipartUpload(let b, _), .uploadPart(let b, _), .uploadPartCopy(let b, _),
@@ -73,7 +76,7 @@ enum Endpoint: Equatable, Sendable {
     var takesBody: Bool {
         switch self {
         case .putObject, .deleteObjects, .createBucket, .uploadPart, .completeMultipartUpload, .createMultipartUpload,
-             .putBucketACL, .putObjectACL, .putBucketCORS, .postObject:
+             .putBucketACL, .putObjectACL, .putBucketCORS, .postObject, .putBucketNotification:
             true
         default: false
         }
@@ -81,7 +84,6 @@ enum Endpoint: Equatable, Sendable {
 
     /// Bucket sub-resources S3 defines that Shoebox does not implement yet, by method.
     private static let bucketSubresources: [String: String] = [
-        "notification": "BucketNotificationConfiguration",
         "policy": "BucketPolicy", "policyStatus": "BucketPolicyStatus", "lifecycle": "BucketLifecycleConfiguration",
         "tagging": "BucketTagging", "website": "BucketWebsite", "encryption": "BucketEncryption",
         "replication": "BucketReplication", "logging": "BucketLogging", "requestPayment": "BucketRequestPayment",
@@ -157,6 +159,7 @@ enum Endpoint: Equatable, Sendable {
             if query.has("uploads") { return .listMultipartUploads(bucket: bucket) }
             if query.has("acl") { return .getBucketACL(bucket: bucket) }
             if query.has("cors") { return .getBucketCORS(bucket: bucket) }
+            if query.has("notification") { return .getBucketNotification(bucket: bucket) }
             if let name = query.names.first(where: { bucketSubresources[$0] != nil }) {
                 return .notImplemented(operation: "Get\(bucketSubresources[name]!)", bucket: bucket)
             }
@@ -167,6 +170,7 @@ enum Endpoint: Equatable, Sendable {
             if query.has("versioning") { return .notImplemented(operation: "PutBucketVersioning", bucket: bucket) }
             if query.has("acl") { return .putBucketACL(bucket: bucket) }
             if query.has("cors") { return .putBucketCORS(bucket: bucket) }
+            if query.has("notification") { return .putBucketNotification(bucket: bucket) }
             if let name = query.names.first(where: { bucketSubresources[$0] != nil }) {
                 return .notImplemented(operation: "Put\(bucketSubresources[name]!)", bucket: bucket)
             }

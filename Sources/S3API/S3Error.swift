@@ -175,6 +175,8 @@ struct S3Error: Error, Sendable {
         case .keyTooLong: S3Error(.keyTooLong, "Your key is too long: Shoebox indexes keys of up to \(ObjectStore.maxKeyBytes) bytes.")
         case .invalidKey: S3Error(.invalidArgument, "Object key is empty or contains characters S3 does not accept.")
         case .storageFull: S3Error(.insufficientStorage)
+        case .slowDown(let target):
+            S3Error(.slowDown, "Please reduce your request rate: the notification queue of target '\(target)' is full, and Shoebox refuses changes rather than lose their events.")
         case .corruptRecord, .storage: S3Error(.internalError)
         }
     }

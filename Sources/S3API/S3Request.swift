@@ -18,6 +18,8 @@ struct S3Request: Sendable {
     var user: S3User?
     /// The `x-amz-content-sha256` value of a signed request, as sent.
     var payloadHash: String?
+    /// The client's address, for event messages.
+    var sourceIP = "127.0.0.1"
     /// The verified signature's context, for checking aws-chunked chunk signatures.
     var signing: SigV4SigningContext?
 

@@ -36,7 +36,7 @@ extension S3Server {
             }
             record = try await upload.commit(md5: upload.finishDigest(), metadata: metadata, checksum: source.checksum,
                                              ownerId: request.requesterId, condition: condition, lastModified: Self.lastModifiedNow(),
-                                             acl: acl).record
+                                             acl: acl, event: eventContext(request, "ObjectCreated:Copy")).record
         } catch {
             await upload.discard()
             throw error

@@ -133,7 +133,8 @@ extension S3Server {
             throw S3Error(.malformedXML, "The XML you provided was not well-formed or did not validate against our published schema: at least one part is required.")
         }
         let record = try await store.completeMultipartUpload(bucket: bucket, upload: upload, parts: parts,
-                                                             lastModified: Self.lastModifiedNow(), condition: try writeCondition(request))
+                                                             lastModified: Self.lastModifiedNow(), condition: try writeCondition(request),
+                                                             event: eventContext(request, "ObjectCreated:CompleteMultipartUpload"))
         var doc = XMLWriter()
         doc.element("CompleteMultipartUploadResult", namespace: true) { x in
             x.leaf("Location", "/\(name)/\(key)")

@@ -20,7 +20,8 @@ extension S3Server {
         do {
             let (md5, checksum) = try await receiveBody(request, into: upload, maxSize: Self.maxPutSize)
             record = try await upload.commit(md5: md5, metadata: metadata, checksum: checksum, ownerId: request.requesterId,
-                                             condition: condition, lastModified: Self.lastModifiedNow(), acl: acl).record
+                                             condition: condition, lastModified: Self.lastModifiedNow(), acl: acl,
+                                             event: eventContext(request, "ObjectCreated:Put")).record
         } catch {
             await upload.discard()
             throw error
@@ -268,7 +269,7 @@ extension S3Server {
         let bucket = try bucket(request, name, .permission(.write))
         if let version = request.query["versionId"], version != "null" { throw S3Error(.noSuchVersion) }
         try store.validate(key: key)
-        try await store.deleteObject(bucket: bucket, key: key)
+        try await store.deleteObject(bucket: bucket, key: key, event: eventContext(request, "ObjectRemoved:Delete"))
         return S3Response(status: .noContent)
     }
 }

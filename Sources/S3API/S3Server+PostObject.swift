@@ -53,7 +53,8 @@ extension S3Server {
                 throw S3Error(.entityTooSmall, details: [("MinSizeAllowed", String(range.lowerBound))])
             }
             let record = try await upload.commit(md5: upload.finishDigest(), metadata: ready.metadata, checksum: nil,
-                                                 ownerId: ready.ownerId, lastModified: Self.lastModifiedNow(), acl: ready.acl).record
+                                                 ownerId: ready.ownerId, lastModified: Self.lastModifiedNow(), acl: ready.acl,
+                                                 event: eventContext(request, "ObjectCreated:Post")).record
             return postResponse(bucket: name, key: ready.key, etag: record.etag, fields: form.fields)
         } catch {
             await upload?.discard()

@@ -8,6 +8,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 public import ObjectStore
+public import Prometheus
 import ServiceLifecycle
 import SigV4
 
@@ -40,11 +41,17 @@ public final class S3Server: Sendable {
     let users: UserDirectory
     let options: S3ServerOptions
     let logger: Logger
+    let webhooks: [WebhookTarget]
+    /// Where `GET /_shoebox/metrics` reads Prometheus metrics from, if bootstrapped.
+    let metrics: PrometheusCollectorRegistry?
 
-    public init(store: ObjectStore, users: UserDirectory, options: S3ServerOptions, logger: Logger) {
+    public init(store: ObjectStore, users: UserDirectory, options: S3ServerOptions, webhooks: [WebhookTarget] = [],
+                metrics: PrometheusCollectorRegistry? = nil, logger: Logger) {
         self.store = store
         self.users = users
         self.options = options
+        self.webhooks = webhooks
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -53,7 +60,7 @@ public final class S3Server: Sendable {
         var builder = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(300)))
         if let certificate = options.tlsCertificate, let key = options.tlsKey {
             let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
-            let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .file(key))
+            let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
             builder = try .tls(builder, tlsConfiguration: tls)
         }
         let server = try builder.buildServer(
@@ -65,7 +72,8 @@ public final class S3Server: Sendable {
             },
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) }
         )
-        let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let delivery = EventDelivery(store: store, targets: webhooks, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [server, delivery], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 
@@ -79,7 +87,17 @@ public final class S3Server: Sendable {
         var endpoint: Endpoint?
         var parsed: S3Request?
         do {
+            if request.method == .get, request.head.path == "/_shoebox/metrics", let metrics {
+                // Not a bucket: '_' is never in a bucket name.
+                var buffer: [UInt8] = []
+                metrics.emit(into: &buffer)
+                var headers = HTTPFields()
+                headers[.contentType] = "text/plain; version=0.0.4"
+                try? await S3Response(headers: headers, body: .bytes(ByteBuffer(bytes: buffer))).write(to: writer, isHead: false)
+                return
+            }
             var s3 = try S3Request(request, requestId: requestId, domain: options.domain)
+            s3.sourceIP = channel.remoteAddress?.ipAddress ?? "127.0.0.1"
             parsed = s3
             endpoint = s3.endpoint
             isHead = s3.method == "HEAD"
@@ -122,7 +140,7 @@ public final class S3Server: Sendable {
         }
     }
 
-    private static let hostId = Base64.encode(randomBytes(24))
+    static let hostId = Base64.encode(randomBytes(24))
 
     static func newRequestId() -> String {
         Hex.encode(randomBytes(8)).uppercased()
@@ -162,6 +180,8 @@ public final class S3Server: Sendable {
         case .deleteBucketCORS(let bucket): return try await deleteBucketCORS(request, name: bucket)
         case .preflight: return try preflight(request)
         case .postObject(let bucket): return try await postObject(request, bucket: bucket)
+        case .getBucketNotification(let bucket): return try getBucketNotification(request, name: bucket)
+        case .putBucketNotification(let bucket): return try await putBucketNotification(request, name: bucket)
         case .notImplemented(let operation, let bucket):
             // Keep error precedence as S3: a missing bucket is reported before the operation.
             if let name = bucket { _ = try self.bucket(request, name, .owner) }

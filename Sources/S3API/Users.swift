@@ -59,12 +59,25 @@ public struct UserDirectory: Sendable {
 /// The server's `--config` file (JSON).
 public struct ServerConfigFile: Sendable, Decodable {
     public var users: [S3User] = []
+    public var webhooks: [WebhookTarget] = []
 
-    enum CodingKeys: String, CodingKey { case users }
+    enum CodingKeys: String, CodingKey { case users, webhooks }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         users = try c.decodeIfPresent([S3User].self, forKey: .users) ?? []
+        webhooks = try c.decodeIfPresent([WebhookTarget].self, forKey: .webhooks) ?? []
+        var seen: Set<String> = []
+        for webhook in webhooks {
+            guard !webhook.id.isEmpty, webhook.id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+                throw ConfigurationError("webhook id '\(webhook.id)' must be letters, digits, '-' or '_'")
+            }
+            guard seen.insert(webhook.id).inserted else { throw ConfigurationError("webhook id '\(webhook.id)' is listed twice") }
+            guard URL(string: webhook.endpoint)?.scheme?.hasPrefix("http") == true else {
+                throw ConfigurationError("webhook \(webhook.id): endpoint must be an http(s) URL")
+            }
+            guard webhook.queueLimit > 0 else { throw ConfigurationError("webhook \(webhook.id): queueLimit must be positive") }
+        }
     }
 
     public init() {}
@@ -84,4 +97,33 @@ public struct ServerConfigFile: Sendable, Decodable {
 public struct ConfigurationError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// A webhook that receives bucket notifications.
+public struct WebhookTarget: Sendable, Decodable, Equatable {
+    public var id: String
+    public var endpoint: String
+    /// Sent as `Authorization: Bearer <token>`.
+    public var authToken: String?
+    /// The most undelivered events kept; writes that would add more get 503 SlowDown.
+    public var queueLimit: Int
+
+    public init(id: String, endpoint: String, authToken: String? = nil, queueLimit: Int = 100_000) {
+        self.id = id
+        self.endpoint = endpoint
+        self.authToken = authToken
+        self.queueLimit = queueLimit
+    }
+
+    enum CodingKeys: String, CodingKey { case id, endpoint, authToken, queueLimit }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(id: try c.decode(String.self, forKey: .id), endpoint: try c.decode(String.self, forKey: .endpoint),
+                  authToken: try c.decodeIfPresent(String.self, forKey: .authToken),
+                  queueLimit: try c.decodeIfPresent(Int.self, forKey: .queueLimit) ?? 100_000)
+    }
+
+    /// The queue ARN Shoebox shows for this target.
+    public func arn(region: String) -> String { "arn:shoebox:sqs:\(region):\(id):webhook" }
 }

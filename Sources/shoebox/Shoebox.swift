@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import ObjectStore
 import S3API
 
@@ -65,12 +67,19 @@ struct Server: AsyncParsableCommand {
         let file = try config.map(ServerConfigFile.load) ?? ServerConfigFile()
         let users = try UserDirectory([root] + file.users)
 
-        let store = try ObjectStore(directory: data, mapSize: mapSizeGib << 30, logger: logger)
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let store = try ObjectStore(directory: data, mapSize: mapSizeGib << 30,
+                                    eventTargets: Dictionary(uniqueKeysWithValues: file.webhooks.map { ($0.id, $0.queueLimit) }),
+                                    logger: logger)
         defer { store.close() }
         let server = S3Server(store: store, users: users,
                               options: S3ServerOptions(host: host, port: port, region: region, domain: domain,
                                                        tlsCertificate: tlsCert, tlsKey: tlsKey),
-                              logger: logger)
+                              webhooks: file.webhooks, metrics: registry, logger: logger)
+        for webhook in file.webhooks {
+            logger.info("webhook \(webhook.id) -> \(webhook.endpoint), queue \(webhook.arn(region: region)), limit \(webhook.queueLimit)")
+        }
         let log = logger
         let scheme = tlsCert == nil ? "http" : "https"
         try await server.run { port in

@@ -59,6 +59,8 @@ final class EndpointTests: XCTestCase {
         XCTAssertEqual(try route("DELETE", "b", nil, "cors"), .deleteBucketCORS(bucket: "b"))
         XCTAssertEqual(try route("OPTIONS", "b", "k", "X-Amz-Signature=abc"), .preflight(bucket: "b", key: "k"))
         XCTAssertEqual(try route("POST", "b", nil), .postObject(bucket: "b"))
+        XCTAssertEqual(try route("GET", "b", nil, "notification"), .getBucketNotification(bucket: "b"))
+        XCTAssertEqual(try route("PUT", "b", nil, "notification"), .putBucketNotification(bucket: "b"))
     }
 
     func testQueryDecoding() {
