@@ -9,7 +9,7 @@ import NIOPosix
 import NIOSSL
 public import ObjectStore
 public import Prometheus
-import ServiceLifecycle
+public import ServiceLifecycle
 import SigV4
 
 /// Options of the S3 HTTP server.
@@ -57,6 +57,13 @@ public final class S3Server: Sendable {
 
     /// Serves until SIGTERM/SIGINT. `onListening` receives the bound port (useful with port 0).
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let group = ServiceGroup(configuration: .init(services: try services(onListening: onListening),
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    /// The HTTP server and the notification delivery, to run in a ServiceGroup.
+    public func services(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> [any Service] {
         var builder = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(300)))
         if let certificate = options.tlsCertificate, let key = options.tlsKey {
             let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
@@ -72,9 +79,7 @@ public final class S3Server: Sendable {
             },
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) }
         )
-        let delivery = EventDelivery(store: store, targets: webhooks, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [server, delivery], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        return [server, EventDelivery(store: store, targets: webhooks, logger: logger)]
     }
 
     // MARK: request handling

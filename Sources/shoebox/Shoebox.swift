@@ -1,5 +1,8 @@
 import ArgumentParser
+import Digests
 import Foundation
+import IndexService
+import ServiceLifecycle
 import Logging
 import Metrics
 import Prometheus
@@ -11,7 +14,7 @@ import S3API
 struct Shoebox: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Shoebox: a self-hosted S3 server for images, on LMDB.",
-        subcommands: [Server.self]
+        subcommands: [Server.self, Up.self]
     )
 }
 
@@ -85,5 +88,81 @@ struct Server: AsyncParsableCommand {
         try await server.run { port in
             log.info("Shoebox S3 listening on \(scheme)://\(host):\(port) (data: \(data), region: \(region))")
         }
+    }
+}
+
+/// `shoebox up`: the S3 server and the gallery index together, with a ready `gallery` bucket.
+struct Up: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the S3 server and the gallery index service together, with a ready 'gallery' bucket.")
+
+    @Option(help: "Directory for everything (the S3 store in s3/, the index in index/).")
+    var data: String
+
+    @Option(help: "S3 address, host:port.")
+    var address: String = "127.0.0.1:9000"
+
+    @Option(help: "Gallery page and index service address, host:port.")
+    var indexAddress: String = "127.0.0.1:9100"
+
+    @Option(help: "Region.")
+    var region: String = "us-east-1"
+
+    @Option(help: "Largest size of the store, in GiB (LMDB map size).")
+    var mapSizeGib: Int = 1024
+
+    static let bucketName = "gallery"
+    static let targetId = "gallery-index"
+
+    func run() async throws {
+        let logger = Logger(label: "shoebox")
+        guard let s3Colon = address.lastIndex(of: ":"), let s3Port = Int(address[address.index(after: s3Colon)...]),
+              let indexColon = indexAddress.lastIndex(of: ":"), let indexPort = Int(indexAddress[indexAddress.index(after: indexColon)...]) else {
+            throw ValidationError("addresses must be host:port")
+        }
+        let s3Host = String(address[..<s3Colon])
+        let indexHost = String(indexAddress[..<indexColon])
+        let environment = ProcessInfo.processInfo.environment
+        let root = S3User(accessKey: environment["SHOEBOX_ACCESS_KEY"] ?? Server.defaultAccessKey,
+                          secretKey: environment["SHOEBOX_SECRET_KEY"] ?? Server.defaultSecretKey, displayName: "root")
+        // A fresh token each run: the index accepts events only from this server.
+        let token = Hex.encode(randomBytes(16))
+        let webhook = WebhookTarget(id: Self.targetId, endpoint: "http://\(indexAddress)/events", authToken: token)
+
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let store = try ObjectStore(directory: data + "/s3", mapSize: mapSizeGib << 30,
+                                    eventTargets: [webhook.id: webhook.queueLimit], logger: logger)
+        defer { store.close() }
+        do {
+            try await store.createBucket(name: Self.bucketName, ownerId: root.id, region: region)
+        } catch ObjectStoreError.bucketAlreadyOwnedByYou {}
+        let origins = ["http://\(indexAddress)", "http://localhost:\(indexPort)", "http://127.0.0.1:\(indexPort)"]
+        let rule = NotificationRule(id: Self.targetId, queueArn: webhook.arn(region: region), targetId: webhook.id,
+                                    events: ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"])
+        try await store.updateBucket(name: Self.bucketName) { bucket in
+            bucket.cors = [CORSRule(allowedOrigins: Array(Set(origins)).sorted(), allowedMethods: ["GET", "PUT", "POST", "HEAD"],
+                                    allowedHeaders: ["*"], exposeHeaders: ["ETag"], maxAgeSeconds: 3000)]
+            bucket.notifications = [rule]
+        }
+        let s3 = S3Server(store: store, users: try UserDirectory([root]),
+                          options: S3ServerOptions(host: s3Host, port: s3Port, region: region),
+                          webhooks: [webhook], metrics: registry, logger: logger)
+        let index = try GalleryIndex(directory: data + "/index")
+        let indexServer = IndexServer(
+            index: index,
+            configuration: IndexConfiguration(host: indexHost, port: indexPort, s3Endpoint: "http://\(address)", bucket: Self.bucketName,
+                                              region: region, accessKey: root.accessKey, secretKey: root.secretKey, webhookToken: token),
+            logger: logger)
+        print("""
+            Shoebox is up.
+              Gallery page:  http://\(indexAddress)/
+              S3 endpoint:   http://\(address)  (bucket '\(Self.bucketName)', region \(region))
+              Access key:    \(root.accessKey)
+              Secret key:    \(root.secretKey)
+            """)
+        let group = ServiceGroup(configuration: .init(services: try s3.services() + [indexServer.service()],
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 }
