@@ -16,7 +16,7 @@ public struct ImageRecord: Codable, Sendable, Equatable {
     /// A tombstone: the image was removed; kept so older events cannot bring it back.
     public var deleted: Bool
 
-    public var gallery: String { String(key.prefix { $0 != "/" }) }
+    public var gallery: String { GalleryIndex.gallery(of: key) ?? "" }
 }
 
 /// One gallery in the listing.
@@ -72,6 +72,14 @@ public final class GalleryIndex: Sendable {
     }
 
     // MARK: keys and records
+
+    /// The gallery of a key: its first path segment, split on the '/' scalar (not on
+    /// characters, so a name starting with a combining mark stays in its gallery); nil when
+    /// the key has no non-empty first segment.
+    static func gallery(of key: String) -> String? {
+        guard let slash = key.unicodeScalars.firstIndex(of: "/"), slash != key.unicodeScalars.startIndex else { return nil }
+        return String(key.unicodeScalars[..<slash])
+    }
 
     static func timeKey(gallery: String, uploaded: Date, key: String) -> [UInt8] {
         let millis = UInt64(max(0, (uploaded.timeIntervalSince1970 * 1000).rounded()))
@@ -131,7 +139,7 @@ public final class GalleryIndex: Sendable {
             var applied = 0, ignored = 0
             for event in message.records {
                 let key = S3EventRecord.decodeKey(event.s3.object.key)
-                guard let slash = key.firstIndex(of: "/"), slash != key.startIndex else { ignored += 1; continue }
+                guard Self.gallery(of: key) != nil else { ignored += 1; continue }
                 let sequencer = event.s3.object.sequencer
                 let old = try record(txn, key: key)
                 if let old, !S3EventRecord.sequencerPrecedes(old.sequencer, sequencer) { ignored += 1; continue }
@@ -175,7 +183,7 @@ public final class GalleryIndex: Sendable {
             var added = 0, removed = 0
             var listed: Set<String> = []
             for object in listing {
-                guard let slash = object.key.firstIndex(of: "/"), slash != object.key.startIndex else { continue }
+                guard Self.gallery(of: object.key) != nil else { continue }
                 listed.insert(object.key)
                 let old = try record(txn, key: object.key)
                 if let old, !old.deleted, old.etag == object.etag { continue }

@@ -59,9 +59,12 @@ public struct IndexServer: Sendable {
             try self.images(request, gallery: context.parameters.get("gallery") ?? "")
         }
         router.post("api/uploads") { request, _ in try await self.uploads(request) }
-        router.get("/") { _, _ in Self.asset(WebAssets.indexHTML, type: "text/html; charset=utf-8") }
-        router.get("app.js") { _, _ in Self.asset(WebAssets.appJS, type: "application/javascript; charset=utf-8") }
-        router.get("style.css") { _, _ in Self.asset(WebAssets.styleCSS, type: "text/css; charset=utf-8") }
+        for (path, text, type) in [("/", WebAssets.indexHTML, "text/html; charset=utf-8"),
+                                   ("app.js", WebAssets.appJS, "application/javascript; charset=utf-8"),
+                                   ("style.css", WebAssets.styleCSS, "text/css; charset=utf-8")] {
+            router.get(RouterPath(path)) { _, _ in Self.asset(text, type: type) }
+            router.head(RouterPath(path)) { _, _ in Self.asset(text, type: type) }
+        }
         let logger = logger
         let index = index
         let resync = Resync(index: index, configuration: configuration, logger: logger)
@@ -69,7 +72,8 @@ public struct IndexServer: Sendable {
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
             onServerRunning: { channel in
-                logger.info("shoebox-index listening on http://\(channel.localAddress?.description ?? "?")")
+                let address = channel.localAddress
+                logger.info("shoebox-index listening on http://\(address?.ipAddress ?? "?"):\(address?.port ?? 0)")
                 if (try? index.isEmpty()) == true {
                     Task { try? await resync.run() }
                 }
@@ -136,7 +140,7 @@ public struct IndexServer: Sendable {
             return Self.error("InvalidArgument", "The cursor is not valid for this gallery.")
         }
         let images = page.images.map { image -> [String: Any] in
-            ["key": image.key, "name": String(image.key.dropFirst(image.gallery.count + 1)), "size": image.size, "etag": image.etag,
+            ["key": image.key, "name": String(String.UnicodeScalarView(image.key.unicodeScalars.dropFirst(image.gallery.unicodeScalars.count + 1))), "size": image.size, "etag": image.etag,
              "contentType": image.contentType, "uploaded": Self.iso(image.uploaded), "metadata": image.metadata, "url": imageURL(image.key)]
         }
         return Self.json(["gallery": gallery, "images": images, "nextCursor": page.next ?? NSNull()])

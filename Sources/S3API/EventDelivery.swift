@@ -26,7 +26,10 @@ final class EventDelivery: Service {
 
     func run() async throws {
         guard !targets.isEmpty else { return }
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        // A short connect timeout: a target that is down counts as a failure quickly.
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(2), read: .seconds(10))
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 for target in targets {

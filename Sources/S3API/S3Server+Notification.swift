@@ -110,8 +110,10 @@ extension S3Server {
     }
 
     /// The event context of a change made by `request`.
-    func eventContext(_ request: S3Request, _ eventName: String) -> EventContext {
+    /// - Parameter principal: who made the change when it is not the request's signer (a POST
+    ///   form is signed by its policy).
+    func eventContext(_ request: S3Request, _ eventName: String, principal: String? = nil) -> EventContext {
         EventContext(eventName: eventName, requestId: request.requestId, hostId: Self.hostId, sourceIP: request.sourceIP,
-                     principalId: request.user?.id ?? "anonymous", region: options.region)
+                     principalId: principal ?? request.user?.id ?? "anonymous", region: options.region)
     }
 }

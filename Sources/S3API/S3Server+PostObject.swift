@@ -54,7 +54,8 @@ extension S3Server {
             }
             let record = try await upload.commit(md5: upload.finishDigest(), metadata: ready.metadata, checksum: nil,
                                                  ownerId: ready.ownerId, lastModified: Self.lastModifiedNow(), acl: ready.acl,
-                                                 event: eventContext(request, "ObjectCreated:Post")).record
+                                                 event: eventContext(request, "ObjectCreated:Post",
+                                                                     principal: ready.ownerId == AccessControlList.anonymousId ? "anonymous" : ready.ownerId)).record
             return postResponse(bucket: name, key: ready.key, etag: record.etag, fields: form.fields)
         } catch {
             await upload?.discard()

@@ -3,6 +3,7 @@ import Digests
 import HTTPTypes
 import HummingbirdCore
 import HummingbirdTLS
+import Metrics
 public import Logging
 import NIOCore
 import NIOPosix
@@ -94,6 +95,12 @@ public final class S3Server: Sendable {
         do {
             if request.method == .get, request.head.path == "/_shoebox/metrics", let metrics {
                 // Not a bucket: '_' is never in a bucket name.
+                // Queue depths are read now, so the figure is never stale while a target is down.
+                for webhook in webhooks {
+                    if let depth = try? store.outboxDepth(target: webhook.id) {
+                        Gauge(label: "shoebox_outbox_depth", dimensions: [("target", webhook.id)]).record(depth)
+                    }
+                }
                 var buffer: [UInt8] = []
                 metrics.emit(into: &buffer)
                 var headers = HTTPFields()

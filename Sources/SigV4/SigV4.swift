@@ -9,6 +9,7 @@
 
 public import Foundation
 import Digests
+import Synchronization
 
 /// What the HTTP layer hands over for verification. No HTTP framework types.
 public struct SigV4Request: Sendable {
@@ -247,6 +248,15 @@ public enum SigV4 {
 
     /// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request").
     public static func signingKey(secretKey: String, date: String, region: String, service: String) -> [UInt8] {
+        // Four HMACs that change once a day per user: computed once, then served from a cache.
+        let cacheKey = SigningKeyCache.Key(secretKey: secretKey, date: date, region: region, service: service)
+        if let cached = SigningKeyCache.shared.get(cacheKey) { return cached }
+        let key = deriveSigningKey(secretKey: secretKey, date: date, region: region, service: service)
+        SigningKeyCache.shared.put(cacheKey, key)
+        return key
+    }
+
+    static func deriveSigningKey(secretKey: String, date: String, region: String, service: String) -> [UInt8] {
         let kDate = HMAC.sha256(key: Array("AWS4\(secretKey)".utf8), message: date)
         let kRegion = HMAC.sha256(key: kDate, message: region)
         let kService = HMAC.sha256(key: kRegion, message: service)
@@ -609,4 +619,27 @@ private func civilFromDays(_ days: Int64) -> (year: Int, month: Int, day: Int) {
     let month = mp < 10 ? mp + 3 : mp - 9
     let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
     return (Int(year), Int(month), Int(day))
+}
+
+/// Derived signing keys by (secret, date, region, service): a key is valid for one day, so
+/// each is derived once instead of on every request. Bounded: cleared when it grows large.
+final class SigningKeyCache: Sendable {
+    struct Key: Hashable, Sendable {
+        let secretKey: String
+        let date: String
+        let region: String
+        let service: String
+    }
+
+    static let shared = SigningKeyCache()
+    private let entries = Mutex<[Key: [UInt8]]>([:])
+
+    func get(_ key: Key) -> [UInt8]? { entries.withLock { $0[key] } }
+
+    func put(_ key: Key, _ value: [UInt8]) {
+        entries.withLock { table in
+            if table.count >= 1024 { table.removeAll(keepingCapacity: true) }
+            table[key] = value
+        }
+    }
 }

@@ -161,6 +161,7 @@ struct Up: AsyncParsableCommand {
               Access key:    \(root.accessKey)
               Secret key:    \(root.secretKey)
             """)
+        fflush(nil)  // shown at once even when stdout is a file or a pipe (nil flushes every stream)
         let group = ServiceGroup(configuration: .init(services: try s3.services() + [indexServer.service()],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
