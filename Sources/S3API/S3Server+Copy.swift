@@ -27,13 +27,7 @@ extension S3Server {
         let upload = try store.beginUpload(bucket: bucket, key: key)
         let record: ObjectRecord
         do {
-            var offset: UInt64 = 0
-            while offset < source.size {
-                let slice = try reader.slice(at: offset, end: source.size)
-                upload.append(slice)
-                offset += UInt64(slice.count)
-                try await upload.flushIfNeeded()
-            }
+            try await copy(reader, range: 0..<source.size, into: upload)
             record = try await upload.commit(md5: upload.finishDigest(), metadata: metadata, checksum: source.checksum,
                                              ownerId: request.requesterId, condition: condition, lastModified: Self.lastModifiedNow(),
                                              acl: acl, event: eventContext(request, "ObjectCreated:Copy")).record
@@ -68,21 +62,18 @@ extension S3Server {
 
     /// `x-amz-copy-source-if-*`: any condition that fails gives 412 PreconditionFailed.
     func evaluateCopyConditions(_ request: S3Request, record: ObjectRecord) throws {
-        let lastModified = floor(record.lastModified.timeIntervalSince1970)
-        let ifMatch = request.header("x-amz-copy-source-if-match")
-        if let ifMatch {
-            let tags = Self.etagList(ifMatch)
-            if !tags.contains("*") && !tags.contains(record.etag) { throw S3Error(.preconditionFailed) }
-        } else if let value = request.header("x-amz-copy-source-if-unmodified-since"), let date = HTTPDate.parse(value),
-                  lastModified > date.timeIntervalSince1970 {
-            throw S3Error(.preconditionFailed)
-        }
-        if let ifNoneMatch = request.header("x-amz-copy-source-if-none-match") {
-            let tags = Self.etagList(ifNoneMatch)
-            if tags.contains("*") || tags.contains(record.etag) { throw S3Error(.preconditionFailed) }
-        } else if let value = request.header("x-amz-copy-source-if-modified-since"), let date = HTTPDate.parse(value),
-                  lastModified <= date.timeIntervalSince1970 {
-            throw S3Error(.preconditionFailed)
+        try evaluateConditions(request, record: record, headerPrefix: "x-amz-copy-source-", notModified: S3Error(.preconditionFailed))
+    }
+
+    /// Appends bytes `range` of `reader`'s object to `upload`, chunk by chunk, bounding memory.
+    func copy(_ reader: ObjectReader, range: Range<UInt64>, into upload: ObjectUpload) async throws {
+        var offset = range.lowerBound
+        while offset < range.upperBound {
+            let slice = try reader.slice(at: offset, end: range.upperBound)
+            upload.append(slice)
+            reader.release(slice)
+            offset += UInt64(slice.count)
+            try await upload.flushIfNeeded()
         }
     }
 }

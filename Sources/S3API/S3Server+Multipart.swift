@@ -93,13 +93,7 @@ extension S3Server {
         let body = store.beginPartUpload(bucket: bucket, upload: upload)
         let part: PartRecord
         do {
-            var offset = range.lowerBound
-            while offset < range.upperBound {
-                let slice = try reader.slice(at: offset, end: range.upperBound)
-                body.append(slice)
-                offset += UInt64(slice.count)
-                try await body.flushIfNeeded()
-            }
+            try await copy(reader, range: range, into: body)
             part = try await body.commitPart(md5: body.finishDigest(), upload: upload, partNumber: number, checksum: nil)
         } catch {
             await body.discard()

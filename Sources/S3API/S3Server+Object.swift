@@ -217,21 +217,28 @@ extension S3Server {
 
     /// GET/HEAD preconditions in the order S3 applies them.
     func evaluateReadConditions(_ request: S3Request, record: ObjectRecord) throws {
+        try evaluateConditions(request, record: record, headerPrefix: "", notModified: notModified(record))
+    }
+
+    /// `If-Match`, `If-Unmodified-Since` (412) then `If-None-Match`, `If-Modified-Since`
+    /// (`notModified`), with the precedence S3 documents: a true If-Match overrides a false
+    /// If-Unmodified-Since, and a present If-None-Match decides alone.
+    /// - Parameter headerPrefix: `""` for GET/HEAD, `x-amz-copy-source-` for copies.
+    func evaluateConditions(_ request: S3Request, record: ObjectRecord, headerPrefix: String, notModified: S3Error) throws {
         let lastModified = floor(record.lastModified.timeIntervalSince1970)
-        let ifMatch = request.header("if-match")
-        if let ifMatch {
+        if let ifMatch = request.header(headerPrefix + "if-match") {
             let tags = Self.etagList(ifMatch)
             if !tags.contains("*") && !tags.contains(record.etag) { throw S3Error(.preconditionFailed) }
-        } else if let value = request.header("if-unmodified-since"), let date = HTTPDate.parse(value),
+        } else if let value = request.header(headerPrefix + "if-unmodified-since"), let date = HTTPDate.parse(value),
                   lastModified > date.timeIntervalSince1970 {
             throw S3Error(.preconditionFailed)
         }
-        if let ifNoneMatch = request.header("if-none-match") {
+        if let ifNoneMatch = request.header(headerPrefix + "if-none-match") {
             let tags = Self.etagList(ifNoneMatch)
-            if tags.contains("*") || tags.contains(record.etag) { throw notModified(record) }
-        } else if let value = request.header("if-modified-since"), let date = HTTPDate.parse(value),
+            if tags.contains("*") || tags.contains(record.etag) { throw notModified }
+        } else if let value = request.header(headerPrefix + "if-modified-since"), let date = HTTPDate.parse(value),
                   lastModified <= date.timeIntervalSince1970 {
-            throw notModified(record)
+            throw notModified
         }
     }
 
