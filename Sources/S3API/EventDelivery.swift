@@ -25,7 +25,10 @@ final class EventDelivery: Service {
     }
 
     func run() async throws {
-        guard !targets.isEmpty else { return }
+        guard !targets.isEmpty else {
+            try await gracefulShutdown()
+            return
+        }
         // A short connect timeout: a target that is down counts as a failure quickly.
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(2), read: .seconds(10))

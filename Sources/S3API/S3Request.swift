@@ -117,7 +117,11 @@ extension S3Server {
             if isV4 {
                 let signed = SigV4Request(method: request.method, rawPath: request.rawPath, rawQuery: request.rawQuery, headers: request.headerList)
                 let parsed = try Presigned.verifyV4(signed, query: request.query.pairs, secretKey: user.secretKey, now: Date())
-                try checkScope(parsed)
+                guard parsed.service == "s3", parsed.region == options.region else {
+                    throw S3Error(.authorizationQueryParametersError,
+                                  "Error parsing the X-Amz-Credential parameter; the region '\(parsed.region)' is wrong; expecting '\(options.region)'",
+                                  details: [("Region", options.region)])
+                }
             } else {
                 try Presigned.verifyV2(method: request.method, rawPath: request.rawPath, query: request.query.pairs,
                                        headers: request.headerList, secretKey: user.secretKey, now: Date())

@@ -111,7 +111,7 @@ extension S3Server {
     }
 
     func getObjectACL(_ request: S3Request, bucket name: String, key: String) throws -> S3Response {
-        _ = try bucket(request, name, .permission(.read)) // existence; object ACL decides below
+        // READ_ACP on the object is all it takes (not READ on the bucket).
         let reader = try openReadable(request, bucket: name, key: key, permission: .readACP)
         defer { reader.close() }
         return .xml(aclDocument(reader.record.effectiveACL))

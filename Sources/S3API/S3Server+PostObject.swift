@@ -43,12 +43,10 @@ extension S3Server {
                 }
                 if form.fieldBytes > Self.maxFormFieldBytes { throw S3Error(.malformedPOSTRequest, "The form fields are too large.") }
             }
-            guard form.finished, let upload, let ready = context else {
-                if form.finished && !form.fileStarted {
-                    throw S3Error(.invalidArgument, "POST requires exactly one file upload per request.", details: [("ArgumentName", "file")])
-                }
-                throw S3Error(.malformedPOSTRequest)
+            guard form.fileStarted else {
+                throw S3Error(.invalidArgument, "POST requires exactly one file upload per request.", details: [("ArgumentName", "file")])
             }
+            guard form.finished, let upload, let ready = context else { throw S3Error(.malformedPOSTRequest) }
             if let range = ready.sizeRange, upload.size < range.lowerBound {
                 throw S3Error(.entityTooSmall, details: [("MinSizeAllowed", String(range.lowerBound))])
             }

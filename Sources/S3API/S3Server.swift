@@ -80,7 +80,8 @@ public final class S3Server: Sendable {
             },
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) }
         )
-        return [server, EventDelivery(store: store, targets: webhooks, logger: logger)]
+        // A service that returns ends the group, so delivery runs only when there is a target.
+        return webhooks.isEmpty ? [server] : [server, EventDelivery(store: store, targets: webhooks, logger: logger)]
     }
 
     // MARK: request handling

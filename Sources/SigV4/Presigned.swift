@@ -119,8 +119,11 @@ public enum Presigned {
         let contentMD5 = header("content-md5") ?? query.first(where: { $0.name == "content-md5" })?.value ?? ""
         let amz = headers.filter { $0.name.lowercased().hasPrefix("x-amz-") }
             + query.filter { $0.name.lowercased().hasPrefix("x-amz-") }
+        // A bucket-only resource is signed with a trailing '/' (botocore: "must be terminated with
+        // a '/' character to generate a signature that the server will accept").
+        let resource = rawPath.count > 1 && !rawPath.dropFirst().contains("/") ? rawPath + "/" : rawPath
         let toSign = v2StringToSign(method: method, contentMD5: contentMD5, contentType: contentType, expires: expires,
-                                    amzHeaders: amz, rawPath: rawPath, query: query)
+                                    amzHeaders: amz, rawPath: resource, query: query)
         let expected = v2Signature(secretKey: secretKey, stringToSign: toSign)
         guard constantTimeEqual(Array(expected.utf8), Array(signature.utf8)) else {
             throw .signatureDoesNotMatch(canonicalRequest: "", stringToSign: toSign)
