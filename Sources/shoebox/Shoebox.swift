@@ -48,8 +48,8 @@ struct Server: AsyncParsableCommand {
     @Option(help: "PEM private key for --tls-cert.")
     var tlsKey: String?
 
-    @Option(help: "Largest size of the store, in GiB (LMDB map size).")
-    var mapSizeGib: Int = 1024
+    @Option(help: "Largest size of the store (LMDB map size), e.g. 1TiB, 64GiB, 512MiB.", transform: ByteSize.parse)
+    var mapSize: Int = 1 << 40
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
@@ -72,7 +72,7 @@ struct Server: AsyncParsableCommand {
 
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let store = try ObjectStore(directory: data, mapSize: mapSizeGib << 30,
+        let store = try ObjectStore(directory: data, mapSize: mapSize,
                                     eventTargets: Dictionary(uniqueKeysWithValues: file.webhooks.map { ($0.id, $0.queueLimit) }),
                                     logger: logger)
         defer { store.close() }
@@ -108,8 +108,8 @@ struct Up: AsyncParsableCommand {
     @Option(help: "Region.")
     var region: String = "us-east-1"
 
-    @Option(help: "Largest size of the store, in GiB (LMDB map size).")
-    var mapSizeGib: Int = 1024
+    @Option(help: "Largest size of the store (LMDB map size), e.g. 1TiB, 64GiB, 512MiB.", transform: ByteSize.parse)
+    var mapSize: Int = 1 << 40
 
     static let bucketName = "gallery"
     static let targetId = "gallery-index"
@@ -131,7 +131,7 @@ struct Up: AsyncParsableCommand {
 
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let store = try ObjectStore(directory: data + "/s3", mapSize: mapSizeGib << 30,
+        let store = try ObjectStore(directory: data + "/s3", mapSize: mapSize,
                                     eventTargets: [webhook.id: webhook.queueLimit], logger: logger)
         defer { store.close() }
         do {
@@ -165,5 +165,17 @@ struct Up: AsyncParsableCommand {
         let group = ServiceGroup(configuration: .init(services: try s3.services() + [indexServer.service()],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+}
+
+/// Sizes on the command line: a number with an optional unit (KiB, MiB, GiB, TiB).
+enum ByteSize {
+    static func parse(_ text: String) throws -> Int {
+        let units: [(String, Int)] = [("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1)]
+        for (unit, factor) in units where text.hasSuffix(unit) {
+            if let n = Int(text.dropLast(unit.count).trimmingCharacters(in: .whitespaces)), n > 0 { return n * factor }
+        }
+        if let n = Int(text), n > 0 { return n }
+        throw ValidationError("'\(text)' is not a size such as 64GiB or 512MiB")
     }
 }
