@@ -15,6 +15,9 @@ public struct ImageRecord: Codable, Sendable, Equatable {
     public var sequencer: String
     /// A tombstone: the image was removed; kept so older events cannot bring it back.
     public var deleted: Bool
+    /// When an event last changed this record (nil when only a listing did): a resync whose
+    /// listing started earlier must not undo it.
+    public var eventAppliedAt: Date?
 
     public var gallery: String { GalleryIndex.gallery(of: key) ?? "" }
 }
@@ -78,7 +81,17 @@ public final class GalleryIndex: Sendable {
     /// the key has no non-empty first segment.
     static func gallery(of key: String) -> String? {
         guard let slash = key.unicodeScalars.firstIndex(of: "/"), slash != key.unicodeScalars.startIndex else { return nil }
-        return String(key.unicodeScalars[..<slash])
+        let name = String(key.unicodeScalars[..<slash])
+        // Only names the API can serve: other prefixes in the bucket are not galleries.
+        return isValidGallery(name) ? name : nil
+    }
+
+    /// Gallery names: 1-63 of a-z, 0-9 and '-', starting with a letter or digit.
+    static func isValidGallery(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard (1...63).contains(bytes.count) else { return false }
+        let ok: (UInt8) -> Bool = { ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) }
+        return ok(bytes[0]) && bytes.allSatisfy { ok($0) || $0 == UInt8(ascii: "-") }
     }
 
     static func timeKey(gallery: String, uploaded: Date, key: String) -> [UInt8] {
@@ -147,13 +160,15 @@ public final class GalleryIndex: Sendable {
                 if event.eventName.hasPrefix("ObjectCreated:") {
                     let new = ImageRecord(key: key, size: event.s3.object.size ?? 0, etag: event.s3.object.eTag ?? "",
                                           contentType: event.s3.object.contentType ?? "binary/octet-stream", uploaded: time,
-                                          metadata: event.s3.object.userMetadata ?? [:], sequencer: sequencer, deleted: false)
+                                          metadata: event.s3.object.userMetadata ?? [:], sequencer: sequencer, deleted: false,
+                                          eventAppliedAt: Date())
                     try store(txn, new, replacing: old)
                 } else if event.eventName.hasPrefix("ObjectRemoved:") {
                     var tombstone = old ?? ImageRecord(key: key, size: 0, etag: "", contentType: "", uploaded: time, metadata: [:],
                                                        sequencer: sequencer, deleted: true)
                     tombstone.deleted = true
                     tombstone.sequencer = sequencer
+                    tombstone.eventAppliedAt = Date()
                     try store(txn, tombstone, replacing: old)
                 } else {
                     ignored += 1
@@ -177,8 +192,9 @@ public final class GalleryIndex: Sendable {
 
     /// Makes the index agree with a full listing of the bucket: listed objects are added or
     /// updated (keeping the sequencer recorded for their key), indexed images missing from
-    /// the listing become tombstones.
-    public func resync(_ listing: [ListedObject]) async throws -> (added: Int, removed: Int) {
+    /// the listing become tombstones. Records an event changed after `listingStarted` are
+    /// newer than the listing and are left as they are.
+    public func resync(_ listing: [ListedObject], listingStarted: Date = .distantFuture) async throws -> (added: Int, removed: Int) {
         try await writer.write { [self] txn in
             var added = 0, removed = 0
             var listed: Set<String> = []
@@ -187,6 +203,7 @@ public final class GalleryIndex: Sendable {
                 listed.insert(object.key)
                 let old = try record(txn, key: object.key)
                 if let old, !old.deleted, old.etag == object.etag { continue }
+                if let applied = old?.eventAppliedAt, applied >= listingStarted { continue }
                 let new = ImageRecord(key: object.key, size: object.size, etag: object.etag, contentType: object.contentType,
                                       uploaded: object.lastModified, metadata: object.metadata, sequencer: old?.sequencer ?? "",
                                       deleted: false)
@@ -198,7 +215,8 @@ public final class GalleryIndex: Sendable {
             var entry = try cursor.first()
             while let e = entry {
                 let image = try Self.decode(ImageRecord.self, e.value)
-                if !image.deleted && !listed.contains(image.key) { stale.append(image) }
+                let newerThanListing = image.eventAppliedAt.map { $0 >= listingStarted } ?? false
+                if !image.deleted && !listed.contains(image.key) && !newerThanListing { stale.append(image) }
                 entry = try cursor.next()
             }
             for image in stale {

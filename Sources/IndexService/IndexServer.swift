@@ -75,7 +75,18 @@ public struct IndexServer: Sendable {
                 let address = channel.localAddress
                 logger.info("shoebox-index listening on http://\(address?.ipAddress ?? "?"):\(address?.port ?? 0)")
                 if (try? index.isEmpty()) == true {
-                    Task { try? await resync.run() }
+                    Task {
+                        // Retried: the S3 server may still be starting (as with `shoebox up`).
+                        for attempt in 1...10 {
+                            do {
+                                try await resync.run()
+                                return
+                            } catch {
+                                logger.warning("start-up resync failed (attempt \(attempt)): \(error)")
+                                try? await Task.sleep(for: .seconds(2))
+                            }
+                        }
+                    }
                 }
             },
             logger: logger)
@@ -146,12 +157,7 @@ public struct IndexServer: Sendable {
         return Self.json(["gallery": gallery, "images": images, "nextCursor": page.next ?? NSNull()])
     }
 
-    static func isValidGallery(_ name: String) -> Bool {
-        let bytes = Array(name.utf8)
-        guard (1...63).contains(bytes.count) else { return false }
-        let ok: (UInt8) -> Bool = { ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) }
-        return ok(bytes[0]) && bytes.allSatisfy { ok($0) || $0 == UInt8(ascii: "-") }
-    }
+    static func isValidGallery(_ name: String) -> Bool { GalleryIndex.isValidGallery(name) }
 
     static func isValidFilename(_ name: String) -> Bool {
         let count = name.utf8.count
@@ -171,10 +177,12 @@ public struct IndexServer: Sendable {
         guard let filename = json["filename"] as? String, Self.isValidFilename(filename) else {
             return Self.error("InvalidFilename", "File names are 1-200 bytes without '/', '\\' or control characters.")
         }
-        guard let contentType = json["contentType"] as? String, contentType.lowercased().hasPrefix("image/"), contentType.utf8.count <= 100,
-              !contentType.contains(",") else {
+        guard let givenType = json["contentType"] as? String, givenType.lowercased().hasPrefix("image/"), givenType.utf8.count <= 100,
+              !givenType.contains(","), !givenType.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value > 0x7e }) else {
             return Self.error("InvalidContentType", "Only images (image/*) can be uploaded.")
         }
+        // Media types are case-insensitive but POST policy conditions are not: sign the lower-case form.
+        let contentType = givenType.lowercased()
         var metadata: [(String, String)] = []
         if let given = json["metadata"] {
             guard let dict = given as? [String: Any] else { return Self.error("InvalidMetadata", "metadata must be an object of strings.") }

@@ -27,6 +27,7 @@ public struct Resync: Sendable {
         defer { _ = client.shutdown() }
         var listing: [ListedObject] = []
         var token: String?
+        let started = Date()
         repeat {
             var query = "list-type=2&max-keys=1000"
             if let token { query += "&continuation-token=\(SigV4.uriEncode(token))" }
@@ -46,7 +47,7 @@ public struct Resync: Sendable {
             }
             token = page.nextToken
         } while token != nil
-        let result = try await index.resync(listing)
+        let result = try await index.resync(listing, listingStarted: started)
         logger.info("resync: \(listing.count) objects listed, \(result.added) added or updated, \(result.removed) removed")
         return result
     }
