@@ -19,16 +19,12 @@ import s3support as sup
 
 
 def pytest_collection_modifyitems(config, items):
-    multipart_enabled = sup.TARGET == "moto" or os.environ.get("SHOEBOX_MULTIPART")
-    skip_multipart = pytest.mark.skip(reason="needs multipart (large objects issue); set SHOEBOX_MULTIPART=1")
     for item in items:
         marker = item.get_closest_marker("shoebox_only")
         # CONFORMANCE_RUN_ALL=1 runs shoebox_only tests against moto too (to see how moto differs).
         if sup.TARGET == "moto" and marker is not None and not os.environ.get("CONFORMANCE_RUN_ALL"):
             why = marker.args[0] if marker.args else "needs the shoebox server"
             item.add_marker(pytest.mark.skip(reason=f"shoebox_only: {why}"))
-        if "multipart" in item.keywords and not multipart_enabled:
-            item.add_marker(skip_multipart)
 
 
 def pytest_report_header(config):
