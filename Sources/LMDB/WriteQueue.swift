@@ -45,7 +45,47 @@ public final class WriteQueue: @unchecked Sendable {
             }
         }
 
+        /// Runs `batch` in one transaction without nesting. Returns false, having changed
+        /// nothing, when a job threw (the caller then replays with nested transactions).
+        func runOptimistically(_ batch: [Job]) -> Bool {
+            let txn: Transaction
+            do {
+                txn = try Transaction(environment: environment, parent: nil, readOnly: false)
+            } catch {
+                batch.forEach { $0.complete(.failure(error)) }
+                return true
+            }
+            do {
+                for job in batch { try job.run(txn) }
+            } catch {
+                txn.abort()
+                if batch.count == 1 {
+                    batch[0].complete(.failure(error))
+                    return true
+                }
+                return false
+            }
+            do {
+                try txn.commit()
+            } catch {
+                batch.forEach { $0.complete(.failure(error)) }
+                return true
+            }
+            condition.lock()
+            committedBatches += 1
+            committedJobs += batch.count
+            condition.unlock()
+            batch.forEach { $0.complete(.success(())) }
+            return true
+        }
+
         func runBatch(_ batch: [Job]) {
+            // Fast path: every job straight in one transaction. Nested transactions cost a
+            // large allocation each in LMDB, and jobs rarely fail; when one does, the whole
+            // attempt is thrown away and the batch replayed with one nested transaction per
+            // job, so only the failing job is rolled back. Jobs only touch the transaction,
+            // so running one twice is harmless.
+            if runOptimistically(batch) { return }
             let parent: Transaction
             do {
                 parent = try Transaction(environment: environment, parent: nil, readOnly: false)

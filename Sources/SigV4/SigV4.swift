@@ -148,21 +148,30 @@ public enum SigV4 {
     /// SignedHeaders=host;x-amz-date, Signature=<hex>`. Tolerates any amount of
     /// whitespace around the separators and any order of the three components.
     public static func parseAuthorization(_ header: String) throws(SigV4Error) -> SigV4Authorization {
-        let trimmed = trimWhitespace(header)
+        // Parsed on UTF-8 bytes: this runs on every request, and Character-based splitting
+        // was a tenth of a request's CPU time.
+        let bytes = Array(header.utf8)
+        func trim(_ slice: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+            var s = slice
+            while let f = s.first, f == 0x20 || f == 0x09 { s.removeFirst() }
+            while let l = s.last, l == 0x20 || l == 0x09 { s.removeLast() }
+            return s
+        }
+        let trimmed = trim(bytes[...])
         guard !trimmed.isEmpty else { throw .malformedAuthorization("empty Authorization header") }
-        let algorithmEnd = trimmed.firstIndex(where: { $0 == " " || $0 == "\t" }) ?? trimmed.endIndex
-        guard trimmed[..<algorithmEnd] == algorithm else { throw .unsupportedAlgorithm }
+        let algorithmEnd = trimmed.firstIndex(where: { $0 == 0x20 || $0 == 0x09 }) ?? trimmed.endIndex
+        guard trimmed[..<algorithmEnd].elementsEqual(algorithm.utf8) else { throw .unsupportedAlgorithm }
 
         var credential: String?
         var signedHeaderList: String?
         var signature: String?
-        for rawPart in trimmed[algorithmEnd...].split(separator: ",", omittingEmptySubsequences: false) {
-            let part = trimWhitespace(rawPart)
-            guard let equals = part.firstIndex(of: "=") else {
-                throw .malformedAuthorization("expected key=value, got '\(part)'")
+        for rawPart in trimmed[algorithmEnd...].split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
+            let part = trim(rawPart)
+            guard let equals = part.firstIndex(of: UInt8(ascii: "=")) else {
+                throw .malformedAuthorization("expected key=value, got '\(String(decoding: part, as: UTF8.self))'")
             }
-            let key = trimWhitespace(part[..<equals])
-            let value = trimWhitespace(part[part.index(after: equals)...])
+            let key = String(decoding: trim(part[..<equals]), as: UTF8.self)
+            let value = String(decoding: trim(part[(equals + 1)...]), as: UTF8.self)
             switch key {
             case "Credential":
                 guard credential == nil else { throw .malformedAuthorization("Credential given twice") }
@@ -182,7 +191,7 @@ public enum SigV4 {
         guard let signature else { throw .malformedAuthorization("missing Signature") }
 
         // Credential: <access key>/<yyyyMMdd>/<region>/<service>/aws4_request
-        let scopeParts = credential.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        let scopeParts = credential.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
         guard scopeParts.count == 5 else {
             throw .malformedAuthorization(
                 "Credential must be <access key>/<date>/<region>/<service>/aws4_request, got '\(credential)'")
@@ -200,7 +209,7 @@ public enum SigV4 {
         }
 
         // SignedHeaders: lowercase, ';'-separated, strictly ascending.
-        let names = signedHeaderList.split(separator: ";", omittingEmptySubsequences: false).map(String.init)
+        let names = signedHeaderList.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
         for name in names {
             guard !name.isEmpty, name.utf8.allSatisfy(isLowercaseTokenCharacter) else {
                 throw .malformedAuthorization("SignedHeaders entry '\(name)' is not a lowercase header name")
