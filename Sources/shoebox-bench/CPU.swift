@@ -83,7 +83,8 @@ struct CPUUsage: Sendable {
         client = end.client - start.client
         server = zip2(start.server, end.server).map { $1 - $0 }
         machine = zip2(start.machine, end.machine).map { $1 - $0 }
-        kernelThreads = zip2(start.kernelThreads, end.kernelThreads).map { $1 - $0 }
+        // Kernel threads that exit during the window take their time with them: never below 0.
+        kernelThreads = zip2(start.kernelThreads, end.kernelThreads).map { max(0, $1 - $0) }
     }
 
     /// Machine time spent neither by this client, nor by the server, nor by kernel threads,
