@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Date formats used on the wire: RFC 1123 for HTTP headers, ISO 8601 with milliseconds in XML.
 /// Formatting is done by hand because DateFormatter is slow and not thread-safe to share.
@@ -31,6 +32,17 @@ enum HTTPDate {
         let s = String(v)
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
     }
+
+    /// The `Date` header value for now, formatted once per second.
+    static func now() -> String {
+        let second = Int(Date().timeIntervalSince1970)
+        if let cached = current.withLock({ $0.second == second ? $0.text : nil }) { return cached }
+        let text = rfc1123(Date(timeIntervalSince1970: TimeInterval(second)))
+        current.withLock { $0 = (second, text) }
+        return text
+    }
+
+    private static let current = Mutex<(second: Int, text: String)>((0, ""))
 
     /// `Wed, 21 Oct 2015 07:28:00 GMT`
     static func rfc1123(_ date: Date) -> String {

@@ -1,5 +1,6 @@
 import HTTPTypes
 import HummingbirdCore
+import NIOCore
 import SigV4
 
 /// One S3 request after routing: the decoded bucket, key and query, the endpoint, and (after
@@ -18,8 +19,9 @@ struct S3Request: Sendable {
     var user: S3User?
     /// The `x-amz-content-sha256` value of a signed request, as sent.
     var payloadHash: String?
-    /// The client's address, for event messages.
-    var sourceIP = "127.0.0.1"
+    /// The client's address, for event messages (formatted only when an event needs it).
+    var remoteAddress: SocketAddress?
+    var sourceIP: String { remoteAddress?.ipAddress ?? "127.0.0.1" }
     /// The verified signature's context, for checking aws-chunked chunk signatures.
     var signing: SigV4SigningContext?
 
@@ -77,10 +79,12 @@ struct S3Request: Sendable {
                                      hasCopySource: request.headers[.init("x-amz-copy-source")!] != nil)
     }
 
-    /// The first value of header `name` (case-insensitive).
+    /// The first value of header `name` (lowercase, as every caller writes it).
+    /// A scan of the few fields: building an `HTTPField.Name` per lookup (a dozen per
+    /// request) cost more than the scan.
     func header(_ name: String) -> String? {
-        guard let field = HTTPField.Name(name) else { return nil }
-        return head.headerFields[field]
+        for field in head.headerFields where field.name.canonicalName == name { return field.value }
+        return nil
     }
 
     /// All headers in arrival order, as SigV4 wants them.

@@ -224,7 +224,7 @@ extension S3Server {
     /// (`notModified`), with the precedence S3 documents: a true If-Match overrides a false
     /// If-Unmodified-Since, and a present If-None-Match decides alone.
     /// - Parameter headerPrefix: `""` for GET/HEAD, `x-amz-copy-source-` for copies.
-    func evaluateConditions(_ request: S3Request, record: ObjectRecord, headerPrefix: String, notModified: S3Error) throws {
+    func evaluateConditions(_ request: S3Request, record: ObjectRecord, headerPrefix: String, notModified: @autoclosure () -> S3Error) throws {
         let lastModified = floor(record.lastModified.timeIntervalSince1970)
         if let ifMatch = request.header(headerPrefix + "if-match") {
             let tags = Self.etagList(ifMatch)
@@ -235,10 +235,10 @@ extension S3Server {
         }
         if let ifNoneMatch = request.header(headerPrefix + "if-none-match") {
             let tags = Self.etagList(ifNoneMatch)
-            if tags.contains("*") || tags.contains(record.etag) { throw notModified }
+            if tags.contains("*") || tags.contains(record.etag) { throw notModified() }
         } else if let value = request.header(headerPrefix + "if-modified-since"), let date = HTTPDate.parse(value),
                   lastModified <= date.timeIntervalSince1970 {
-            throw notModified
+            throw notModified()
         }
     }
 

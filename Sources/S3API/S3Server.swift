@@ -12,6 +12,7 @@ public import ObjectStore
 public import Prometheus
 public import ServiceLifecycle
 import SigV4
+import Synchronization
 
 /// Options of the S3 HTTP server.
 public struct S3ServerOptions: Sendable {
@@ -110,7 +111,7 @@ public final class S3Server: Sendable {
                 return
             }
             var s3 = try S3Request(request, requestId: requestId, domain: options.domain)
-            s3.sourceIP = channel.remoteAddress?.ipAddress ?? "127.0.0.1"
+            s3.remoteAddress = channel.remoteAddress
             parsed = s3
             endpoint = s3.endpoint
             isHead = s3.method == "HEAD"
@@ -138,7 +139,7 @@ public final class S3Server: Sendable {
         response.headers[.init("x-amz-request-id")!] = requestId
         response.headers[.init("x-amz-id-2")!] = Self.hostId
         response.headers[.server] = "Shoebox"
-        response.headers[.date] = HTTPDate.rfc1123(Date())
+        response.headers[.date] = HTTPDate.now()
         do {
             try await response.write(to: writer, isHead: isHead)
         } catch {
@@ -155,9 +156,22 @@ public final class S3Server: Sendable {
 
     static let hostId = Base64.encode(randomBytes(24))
 
+    /// 16 uppercase hex digits, unique per process and unpredictable from outside: a
+    /// counter from a random start, scrambled by SplitMix64's bijective finalizer (no
+    /// random bytes drawn per request).
     static func newRequestId() -> String {
-        Hex.encode(randomBytes(8)).uppercased()
+        var z = requestCounter.wrappingAdd(0x9E37_79B9_7F4A_7C15, ordering: .relaxed).newValue
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return String(unsafeUninitializedCapacity: 16) { out in
+            let digits: StaticString = "0123456789ABCDEF"
+            for i in 0..<16 { out[i] = digits.utf8Start[Int((z >> (60 - 4 * UInt64(i))) & 0xF)] }
+            return 16
+        }
     }
+
+    private static let requestCounter = Atomic<UInt64>(randomBytes(8).withUnsafeBytes { $0.load(as: UInt64.self) })
 
     /// Runs the handler of the request's S3 area.
     func dispatch(_ request: S3Request) async throws -> S3Response {

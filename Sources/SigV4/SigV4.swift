@@ -31,14 +31,20 @@ public struct SigV4Request: Sendable {
 
     /// All values of the header `name` (compared case-insensitively), in arrival order.
     public func headerValues(_ name: String) -> [String] {
-        let wanted = name.lowercased()
-        return headers.compactMap { $0.name.lowercased() == wanted ? $0.value : nil }
+        headers.compactMap { asciiCaseInsensitiveEqual($0.name, name) ? $0.value : nil }
     }
 
     /// The first value of the header `name` (compared case-insensitively).
     public func firstHeader(_ name: String) -> String? {
-        let wanted = name.lowercased()
-        return headers.first { $0.name.lowercased() == wanted }?.value
+        headers.first { asciiCaseInsensitiveEqual($0.name, name) }?.value
+    }
+}
+
+/// Header names compared without allocating (these lookups run several times per request).
+func asciiCaseInsensitiveEqual(_ a: String, _ b: String) -> Bool {
+    guard a.utf8.count == b.utf8.count else { return false }
+    return a.utf8.elementsEqual(b.utf8) { x, y in
+        x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= UInt8(ascii: "a") && (x | 0x20) <= UInt8(ascii: "z"))
     }
 }
 
@@ -292,7 +298,7 @@ public enum SigV4 {
         _ request: SigV4Request, authorization: SigV4Authorization, secretKey: String, now: Date,
         maxSkew: TimeInterval = 900, payloadHash: String? = nil
     ) throws(SigV4Error) -> SigV4SigningContext {
-        let signed = Set(authorization.signedHeaders.map { $0.lowercased() })
+        let signed = authorization.signedHeaders.map { $0.lowercased() }
         guard signed.contains("host") else { throw .missingSignedHeader("host") }
 
         // Request time.
@@ -376,6 +382,8 @@ public enum SigV4 {
     /// of `.`, `..` or empty segments; an empty path becomes "/".
     public static func canonicalURI(_ rawPath: String) -> String {
         if rawPath.isEmpty { return "/" }
+        // Already canonical when nothing in it is escaped or needs escaping (most keys).
+        if rawPath.utf8.allSatisfy({ isUnreserved($0) || $0 == UInt8(ascii: "/") }) { return rawPath }
         return rawPath.utf8
             .split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
             .map { uriEncodeBytes(percentDecode($0, plusAsSpace: false)) }
@@ -388,6 +396,7 @@ public enum SigV4 {
     /// as `name=value` with '&'. `excluding` drops parameters with that exact (decoded)
     /// name, e.g. `X-Amz-Signature` for presigned URLs.
     public static func canonicalQuery(_ rawQuery: String, excluding: String? = nil) -> String {
+        if rawQuery.isEmpty { return "" }
         var pairs: [(name: String, value: String)] = []
         for piece in rawQuery.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
             let name: [UInt8]
@@ -416,10 +425,14 @@ public enum SigV4 {
     public static func canonicalHeaders(_ request: SigV4Request, signedHeaders: [String]) -> String {
         var out = ""
         for name in signedHeaders {
-            let values = request.headerValues(name).map(normalizeHeaderValue)
             out += name
             out += ":"
-            out += values.joined(separator: ",")
+            var first = true
+            for header in request.headers where asciiCaseInsensitiveEqual(header.name, name) {
+                if !first { out += "," }
+                first = false
+                out += normalizeHeaderValue(header.value)
+            }
             out += "\n"
         }
         return out
@@ -562,6 +575,10 @@ private func percentDecode<C: Collection>(_ bytes: C, plusAsSpace: Bool) -> [UIn
 private func isWhitespace(_ c: Character) -> Bool { c == " " || c == "\t" }
 
 func trimWhitespace<S: StringProtocol>(_ s: S) -> String {
+    let utf8 = String(s).utf8
+    guard let first = utf8.first, let last = utf8.last else { return "" }
+    let blank = { (c: UInt8) in c == UInt8(ascii: " ") || c == UInt8(ascii: "\t") }
+    if !blank(first) && !blank(last) { return String(s) }
     guard let start = s.firstIndex(where: { !isWhitespace($0) }),
         let end = s.lastIndex(where: { !isWhitespace($0) })
     else { return "" }
@@ -570,6 +587,16 @@ func trimWhitespace<S: StringProtocol>(_ s: S) -> String {
 
 /// Trims leading/trailing spaces and tabs and collapses inner runs of them to one space.
 private func normalizeHeaderValue(_ value: String) -> String {
+    // Most values have no spaces or tabs at either end nor two in a row: returned as they are.
+    var previousSpace = true
+    var clean = true
+    for c in value.utf8 {
+        let space = c == UInt8(ascii: " ") || c == UInt8(ascii: "\t")
+        if space && (previousSpace || c == UInt8(ascii: "\t")) { clean = false; break }
+        previousSpace = space
+    }
+    if clean && !previousSpace { return value }
+    if clean && value.isEmpty { return value }
     var out = [UInt8]()
     out.reserveCapacity(value.utf8.count)
     var pendingSpace = false

@@ -34,6 +34,30 @@ final class RangeAndDateTests: XCTestCase {
         XCTAssertNil(HTTPDate.parse("yesterday"))
     }
 
+    func testCachedDateHeaderIsTheCurrentSecond() {
+        // Formatted once per second: it must still be now, to the second, every time.
+        for _ in 0..<3 {
+            let before = Date().timeIntervalSince1970.rounded(.down)
+            let header = HTTPDate.now()
+            let after = Date().timeIntervalSince1970.rounded(.down)
+            let candidates = Set([before, after].map { HTTPDate.rfc1123(Date(timeIntervalSince1970: $0)) })
+            XCTAssertTrue(candidates.contains(header), "\(header) not in \(candidates)")
+            Thread.sleep(forTimeInterval: 0.6)
+        }
+    }
+
+    func testRequestIdsAreUniqueUppercaseHex() {
+        let ids = (0..<50_000).map { _ in S3Server.newRequestId() }
+        XCTAssertEqual(Set(ids).count, ids.count)
+        for id in ids.prefix(1000) {
+            XCTAssertEqual(id.utf8.count, 16)
+            XCTAssertTrue(id.utf8.allSatisfy { (48...57).contains($0) || (65...70).contains($0) }, id)
+        }
+        // Scrambled, not a visible counter: consecutive ids differ in many digits.
+        let differing = zip(ids[0].utf8, ids[1].utf8).filter { $0 != $1 }.count
+        XCTAssertGreaterThan(differing, 4)
+    }
+
     func testXMLEscapingAndParsing() {
         XCTAssertEqual(XMLWriter.escape("a&b<c>\"d'\t"), "a&amp;b&lt;c&gt;&quot;d&apos;&#9;")
         let doc = "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet><Object><Key>a&amp;b</Key></Object><Object><Key>c</Key><VersionId>null</VersionId></Object></Delete>"

@@ -99,6 +99,21 @@ final class CanonicalizationTests: XCTestCase {
             """)
     }
 
+    func testHeaderValuesAlreadyCanonicalAndNot() {
+        // Values taken as they are (no blank at either end, single inner spaces) next to
+        // values that need trimming or collapsing, including a lone tab.
+        let values = ["a b c", "a  b", "a\tb", "a ", " a", "\t", "", "x"]
+        let request = SigV4Request(method: "GET", rawPath: "/", rawQuery: "",
+                                   headers: values.enumerated().map { ("X-Amz-Meta-V\($0.offset)", $0.element) })
+        let names = values.indices.map { "x-amz-meta-v\($0)" }
+        XCTAssertEqual(SigV4.canonicalHeaders(request, signedHeaders: names),
+                       "x-amz-meta-v0:a b c\nx-amz-meta-v1:a b\nx-amz-meta-v2:a b\nx-amz-meta-v3:a\nx-amz-meta-v4:a\n"
+                           + "x-amz-meta-v5:\nx-amz-meta-v6:\nx-amz-meta-v7:x\n")
+        XCTAssertEqual(request.firstHeader("X-AMZ-META-V7"), "x")
+        XCTAssertNil(request.firstHeader("x-amz-meta-v"))
+        XCTAssertNil(request.firstHeader("x-amz-meta-w7"))
+    }
+
     func testCanonicalRequestSortsAndLowercasesSignedHeaderNames() {
         let request = SigV4Request(
             method: "GET", rawPath: "/b/k", rawQuery: "",
