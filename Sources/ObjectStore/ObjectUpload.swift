@@ -60,8 +60,13 @@ public final class ObjectUpload: @unchecked Sendable {
         size += UInt64(bytes.count)
         var rest = bytes[...]
         while !rest.isEmpty {
-            if current.isEmpty { current.reserveCapacity(min(chunkSize, max(rest.count, 4096))) }
             let take = min(chunkSize - current.count, rest.count)
+            if current.count + take > current.capacity {
+                // A small body gets a small buffer; once a body outgrows it, every chunk is
+                // allocated at full size at once (growing by doubling copies it again and again).
+                let firstBuffer = size == UInt64(bytes.count) && current.isEmpty
+                current.reserveCapacity(firstBuffer ? min(chunkSize, max(take, 4096)) : chunkSize)
+            }
             current.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest.prefix(take)))
             rest = rest.dropFirst(take)
             if current.count == chunkSize {
