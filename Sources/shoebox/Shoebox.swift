@@ -21,9 +21,9 @@ struct Shoebox: AsyncParsableCommand {
 
     static func main() async {
         // Swift Concurrency's jobs run on NIO's event loops instead of a second thread pool:
-        // a request's handler then resumes on the loop that read it, so each request costs
-        // no thread hops between the loop and the pool (about 30% of a small GET's CPU
-        // time on two cores). Nothing in Shoebox blocks a task for long: LMDB writes go to
+        // a request's handler then resumes on the loop that read it, with no thread hop
+        // between the loop and the pool (5% of a small GET's CPU time on two cores, see
+        // bench/README.md). Nothing in Shoebox blocks a task for long: LMDB writes go to
         // the write queue's own thread, and reads are short memory-map lookups.
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         await main(nil)
