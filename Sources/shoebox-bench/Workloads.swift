@@ -7,6 +7,20 @@ import NIOHTTP1
 import Synchronization
 
 /// `prefix` followed by `n` zero-padded to 8 digits ("obj-4096/00000042").
+/// A pseudo-random number in `0..<bound` for request `sequence` of `task`: SplitMix64 of the
+/// pair and a per-process seed. Cheap and thread-safe; `Int.random` draws from the kernel
+/// (a `getrandom` call per request) and its cost would be counted against the server.
+func requestRandom(_ bound: Int, task: Int, sequence: Int) -> Int {
+    var z = requestSeed &+ UInt64(truncatingIfNeeded: task) &* 0x9E37_79B9_7F4A_7C15
+        &+ UInt64(truncatingIfNeeded: sequence) &* 0xD1B5_4A32_D192_ED03
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    z ^= z >> 31
+    return Int(z % UInt64(bound))
+}
+
+private let requestSeed = UInt64.random(in: 0...UInt64.max)
+
 func numberedKey(_ prefix: String, _ n: Int) -> String {
     let digits = String(n)
     return prefix + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
@@ -21,7 +35,7 @@ struct PutWorkload: Workload {
     let pool: Int?
 
     func next(task: Int, sequence: Int) -> Step {
-        let key = pool.map { numberedKey(prefix, Int.random(in: 0..<$0)) } ?? "\(prefix)\(task)-\(sequence)"
+        let key = pool.map { numberedKey(prefix, requestRandom($0, task: task, sequence: sequence)) } ?? "\(prefix)\(task)-\(sequence)"
         return Step(kind: .put, request: target.request(.PUT, key: key, body: payload), sentBytes: payload.readableBytes)
     }
 }
@@ -52,7 +66,7 @@ struct GetWorkload: Workload {
     let expectedSize: Int
 
     func next(task: Int, sequence: Int) -> Step {
-        let key = numberedKey(prefix, Int.random(in: 0..<objects))
+        let key = numberedKey(prefix, requestRandom(objects, task: task, sequence: sequence))
         let expected = expectedSize
         return Step(kind: .get, request: target.request(.GET, key: key),
                     check: { $0.bodyBytes == expected ? nil : "short body: \($0.bodyBytes) of \(expected) bytes" })
@@ -68,7 +82,7 @@ struct MixedWorkload: Workload {
     let pool: KeyPool
 
     func next(task: Int, sequence: Int) -> Step {
-        let roll = Int.random(in: 0..<100)
+        let roll = requestRandom(100, task: task, sequence: sequence)
         let pool = self.pool
         if roll >= 90, let key = pool.acquireDelete() {
             return Step(kind: .delete, request: target.request(.DELETE, key: numberedKey(prefix, key)),
