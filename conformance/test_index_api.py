@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import random
-import signal
 import socket
 import subprocess
 import time
@@ -87,13 +86,7 @@ class Proc:
             time.sleep(0.05)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
+        sup.terminate(self.proc)
         self._log.close()
 
 

@@ -139,3 +139,13 @@ public func randomBytes(_ count: Int) -> [UInt8] {
     guard ok == 1 else { fatalError("Digests: RAND_bytes failed") }
     return out
 }
+
+/// SplitMix64's finalizer: a bijection of 64-bit values that scatters neighbouring inputs
+/// (counters, indices) over the whole range. Not for secrets: see `randomBytes`.
+@inlinable
+public func splitMix64(_ x: UInt64) -> UInt64 {
+    var z = x
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+}

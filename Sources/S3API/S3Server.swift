@@ -160,10 +160,7 @@ public final class S3Server: Sendable {
     /// counter from a random start, scrambled by SplitMix64's bijective finalizer (no
     /// random bytes drawn per request).
     static func newRequestId() -> String {
-        var z = requestCounter.wrappingAdd(0x9E37_79B9_7F4A_7C15, ordering: .relaxed).newValue
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
+        let z = splitMix64(requestCounter.wrappingAdd(0x9E37_79B9_7F4A_7C15, ordering: .relaxed).newValue)
         return String(unsafeUninitializedCapacity: 16) { out in
             let digits: StaticString = "0123456789ABCDEF"
             for i in 0..<16 { out[i] = digits.utf8Start[Int((z >> (60 - 4 * UInt64(i))) & 0xF)] }

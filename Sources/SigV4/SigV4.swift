@@ -575,10 +575,10 @@ private func percentDecode<C: Collection>(_ bytes: C, plusAsSpace: Bool) -> [UIn
 private func isWhitespace(_ c: Character) -> Bool { c == " " || c == "\t" }
 
 func trimWhitespace<S: StringProtocol>(_ s: S) -> String {
-    let utf8 = String(s).utf8
-    guard let first = utf8.first, let last = utf8.last else { return "" }
+    let string = String(s)
+    guard let first = string.utf8.first, let last = string.utf8.last else { return "" }
     let blank = { (c: UInt8) in c == UInt8(ascii: " ") || c == UInt8(ascii: "\t") }
-    if !blank(first) && !blank(last) { return String(s) }
+    if !blank(first) && !blank(last) { return string }
     guard let start = s.firstIndex(where: { !isWhitespace($0) }),
         let end = s.lastIndex(where: { !isWhitespace($0) })
     else { return "" }

@@ -2,6 +2,7 @@
 // preparation uploads.
 
 import AsyncHTTPClient
+import Digests
 import NIOCore
 import NIOHTTP1
 import Synchronization
@@ -11,11 +12,8 @@ import Synchronization
 /// pair and a per-process seed. Cheap and thread-safe; `Int.random` draws from the kernel
 /// (a `getrandom` call per request) and its cost would be counted against the server.
 func requestRandom(_ bound: Int, task: Int, sequence: Int) -> Int {
-    var z = requestSeed &+ UInt64(truncatingIfNeeded: task) &* 0x9E37_79B9_7F4A_7C15
-        &+ UInt64(truncatingIfNeeded: sequence) &* 0xD1B5_4A32_D192_ED03
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    z ^= z >> 31
+    let z = splitMix64(requestSeed &+ UInt64(truncatingIfNeeded: task) &* 0x9E37_79B9_7F4A_7C15
+        &+ UInt64(truncatingIfNeeded: sequence) &* 0xD1B5_4A32_D192_ED03)
     return Int(z % UInt64(bound))
 }
 
@@ -88,13 +86,8 @@ struct MixedWorkload: Workload {
             return Step(kind: .delete, request: target.request(.DELETE, key: numberedKey(prefix, key)),
                         finish: { _ in pool.finishDelete(key) })
         }
-        if roll >= 75 {
-            let (key, recreate) = pool.acquirePut()
-            return Step(kind: .put, request: target.request(.PUT, key: numberedKey(prefix, key), body: payload),
-                        sentBytes: payload.readableBytes,
-                        finish: { ok in if recreate { pool.finishRecreate(key, ok: ok) } })
-        }
-        guard let key = pool.acquireRead() else {
+        // A PUT when rolled, and when no key is free to read.
+        guard roll < 75, let key = pool.acquireRead() else {
             let (key, recreate) = pool.acquirePut()
             return Step(kind: .put, request: target.request(.PUT, key: numberedKey(prefix, key), body: payload),
                         sentBytes: payload.readableBytes,
