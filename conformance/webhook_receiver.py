@@ -7,6 +7,7 @@ again on the same port (connection refused while stopped).
 
 from __future__ import annotations
 
+import bisect
 import json
 import threading
 import time
@@ -26,6 +27,7 @@ class Delivery:
     raw: bytes
     body: object          # parsed JSON, or None when the body is not JSON
     at: float = field(default_factory=time.monotonic)
+    arrival: int = 0      # order in which the POSTs were read
 
     @property
     def records(self) -> list:
@@ -41,6 +43,7 @@ class WebhookReceiver:
         self.status = 200                 # answer for POSTs; set to 500 to fail them
         self.cond = threading.Condition()
         self.attempts: list[Delivery] = []  # every POST, failed or not, in arrival order
+        self._arrivals = 0
         self.heads = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -80,6 +83,9 @@ class WebhookReceiver:
 
             def do_POST(self):
                 raw = self._read_body()
+                with receiver.cond:
+                    receiver._arrivals += 1
+                    arrival = receiver._arrivals
                 try:
                     body = json.loads(raw)
                 except ValueError:
@@ -87,7 +93,7 @@ class WebhookReceiver:
                 status = receiver.status
                 delivery = Delivery(status=status, path=self.path,
                                     headers={k.lower(): v for k, v in self.headers.items()},
-                                    raw=raw, body=body)
+                                    raw=raw, body=body, arrival=arrival)
                 payload = b"ok" if status < 300 else b"failing on purpose"
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
@@ -95,9 +101,11 @@ class WebhookReceiver:
                 self.end_headers()
                 self.wfile.write(payload)
                 self.wfile.flush()
-                # recorded once answered, so "delivered" means the sender got the 2xx
+                # Recorded once answered, so "delivered" means the sender got the 2xx, but
+                # in arrival order: one connection per POST, so the sender's next POST can be
+                # handled by another thread that records before this one does.
                 with receiver.cond:
-                    receiver.attempts.append(delivery)
+                    bisect.insort(receiver.attempts, delivery, key=lambda d: d.arrival)
                     receiver.cond.notify_all()
 
             def do_HEAD(self):
