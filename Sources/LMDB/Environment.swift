@@ -86,6 +86,12 @@ public final class Environment: @unchecked Sendable {
         try check(mdb_env_sync(handle, 1))
     }
 
+    /// The data file's descriptor (owned by LMDB: never close it).
+    var dataFileDescriptor: Int32? {
+        var fd: Int32 = -1
+        return mdb_env_get_fd(handle, &fd) == 0 && fd >= 0 ? fd : nil
+    }
+
     /// Bytes in use by the data file (last used page × page size), for space accounting.
     public func usedBytes() throws -> Int {
         var info = MDB_envinfo()

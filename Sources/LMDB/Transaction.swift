@@ -8,12 +8,17 @@ public final class Transaction: @unchecked Sendable {
     let handle: OpaquePointer
     public let isReadOnly: Bool
     private var finished = false
+    /// Value bytes stored by this transaction and its committed children: about how much its
+    /// commit will write.
+    private(set) var bytesStored = 0
+    private let parent: Transaction?
 
     init(environment: Environment, parent: Transaction?, readOnly: Bool) throws(LMDBError) {
         var txn: OpaquePointer?
         try check(mdb_txn_begin(environment.handle, parent?.handle, readOnly ? UInt32(MDB_RDONLY) : 0, &txn))
         self.handle = txn!
         self.isReadOnly = readOnly
+        self.parent = parent
     }
 
     deinit {
@@ -29,6 +34,7 @@ public final class Transaction: @unchecked Sendable {
     public func commit() throws {
         finished = true
         try check(mdb_txn_commit(handle))
+        parent?.bytesStored &+= bytesStored
     }
 
     /// Abandons the transaction and its changes.
@@ -59,6 +65,7 @@ public final class Transaction: @unchecked Sendable {
             var kv = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
             var vv = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
             try check(mdb_put(handle, db.dbi, &kv, &vv, noOverwrite ? UInt32(MDB_NOOVERWRITE) : 0))
+            bytesStored &+= value.count
         }
     }
 
@@ -73,6 +80,7 @@ public final class Transaction: @unchecked Sendable {
             var kv = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
             var vv = MDB_val(mv_size: size, mv_data: nil)
             try check(mdb_put(handle, db.dbi, &kv, &vv, UInt32(MDB_RESERVE)))
+            bytesStored &+= size
             try fill(UnsafeMutableRawBufferPointer(start: vv.mv_data, count: size))
         }
     }

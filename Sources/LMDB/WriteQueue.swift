@@ -1,3 +1,4 @@
+import CLMDB
 import Foundation
 
 /// Runs every write transaction of an ``Environment`` on one dedicated thread, with group commit.
@@ -17,12 +18,15 @@ public final class WriteQueue: @unchecked Sendable {
         }
 
         let environment: Environment
+        /// Started on the first large commit; used and stopped only by the writer thread.
+        var writeback: WritebackPump?
         let condition = NSCondition()
         var pending: [Job] = []
         var stopping = false
         let maxBatch: Int
         var committedBatches = 0
         var committedJobs = 0
+        var writebackCalls = 0
 
         init(environment: Environment, maxBatch: Int) {
             self.environment = environment
@@ -35,6 +39,7 @@ public final class WriteQueue: @unchecked Sendable {
                 while pending.isEmpty && !stopping { condition.wait() }
                 if pending.isEmpty && stopping {
                     condition.unlock()
+                    writeback?.stop()
                     return
                 }
                 let take = min(pending.count, maxBatch)
@@ -66,7 +71,7 @@ public final class WriteQueue: @unchecked Sendable {
                 return false
             }
             do {
-                try txn.commit()
+                try commit(txn)
             } catch {
                 batch.forEach { $0.complete(.failure(error)) }
                 return true
@@ -77,6 +82,18 @@ public final class WriteQueue: @unchecked Sendable {
             condition.unlock()
             batch.forEach { $0.complete(.success(())) }
             return true
+        }
+
+        /// Commits durably; a large commit has its pages pushed to disk while LMDB copies them.
+        func commit(_ txn: Transaction) throws {
+            guard txn.bytesStored >= WritebackPump.threshold else { return try txn.commit() }
+            if writeback == nil, let fd = environment.dataFileDescriptor {
+                writeback = WritebackPump(fd: fd) { [weak self] in self?.condition.withLock { self?.writebackCalls += 1 } }
+            }
+            guard let writeback else { return try txn.commit() }
+            writeback.begin()
+            defer { writeback.end() }
+            try txn.commit()
         }
 
         func runBatch(_ batch: [Job]) {
@@ -111,7 +128,7 @@ public final class WriteQueue: @unchecked Sendable {
                 }
             }
             do {
-                try parent.commit()
+                try commit(parent)
                 condition.lock()
                 committedBatches += 1
                 committedJobs += batch.count
@@ -131,6 +148,8 @@ public final class WriteQueue: @unchecked Sendable {
     /// Counters for tests and metrics: batches committed and jobs run.
     public var committedBatches: Int { core.condition.withLock { core.committedBatches } }
     public var committedJobs: Int { core.condition.withLock { core.committedJobs } }
+    /// How many times large commits had their pages pushed to disk early (see ``WritebackPump``).
+    public var writebackCalls: Int { core.condition.withLock { core.writebackCalls } }
 
     /// - Parameter maxBatch: the most jobs that share one commit.
     public init(environment: Environment, maxBatch: Int = 512) {
@@ -179,6 +198,78 @@ public final class WriteQueue: @unchecked Sendable {
         core.stopping = true
         core.condition.signal()
         core.condition.unlock()
+    }
+}
+
+/// Overlaps a large commit's copy into the page cache with its write to disk.
+///
+/// LMDB's commit first copies every dirty page into the page cache (one writev) and only then
+/// calls fdatasync. Below the kernel's background-writeback threshold nothing is written until
+/// that fdatasync, so for a commit of many megabytes the disk idles while the writer thread
+/// copies, then the writer idles while the disk writes. While such a commit runs, this thread
+/// asks the kernel every millisecond to start writing out whatever is dirty
+/// (sync_file_range(SYNC_FILE_RANGE_WRITE) starts writeback and does not wait for it), so the
+/// fdatasync finds most pages already on their way. Durability is unchanged: LMDB still
+/// fdatasyncs the data before it writes the meta page, and again after.
+final class WritebackPump: @unchecked Sendable {
+    /// Commits storing less than this are left alone: a thread wake-up would cost more than it saves.
+    static let threshold = 1 << 20
+    private let fd: Int32
+    private let condition = NSCondition()
+    private var active = false
+    /// Begun commits the thread has not yet made a call for: even a commit that ends before the
+    /// thread wakes gets one (harmless: by then its pages are clean or on their way).
+    private var unserved = 0
+    private var stopping = false
+    private var exited = false
+    /// Called after each sync_file_range (for tests).
+    private let onCall: @Sendable () -> Void
+
+    init(fd: Int32, onCall: @escaping @Sendable () -> Void) {
+        self.fd = fd
+        self.onCall = onCall
+        let thread = Thread { [self] in loop() }
+        thread.name = "lmdb-writeback"
+        thread.start()
+    }
+
+    func begin() {
+        condition.withLock {
+            active = true
+            unserved += 1
+        }
+        condition.broadcast()
+    }
+
+    func end() {
+        condition.withLock { active = false }
+    }
+
+    /// Stops the thread and returns once it has made its last call (the descriptor may be
+    /// closed right after).
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while !exited { condition.wait() }
+        condition.unlock()
+    }
+
+    private func loop() {
+        condition.lock()
+        while true {
+            while !active && unserved == 0 && !stopping { condition.wait() }
+            if stopping { break }
+            unserved = 0
+            condition.unlock()
+            _ = sync_file_range(fd, 0, 0, UInt32(SHOEBOX_SYNC_FILE_RANGE_WRITE))
+            onCall()
+            usleep(1000)
+            condition.lock()
+        }
+        exited = true
+        condition.broadcast()
+        condition.unlock()
     }
 }
 

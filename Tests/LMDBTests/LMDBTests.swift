@@ -403,6 +403,38 @@ final class LMDBTests: XCTestCase {
         XCTAssertLessThan(queue.committedBatches, queue.committedJobs, "group commit: some batch held several jobs")
     }
 
+    /// Large commits get their pages pushed to disk early, small ones are left alone, and the
+    /// data of both reads back after the queue and environment are gone.
+    func testLargeCommitsStartWritebackSmallOnesDoNot() async throws {
+        let path = makeDirectory()
+        let big = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 11) }
+        weak var probe: Environment?
+        do {
+            let env = try Environment(path: path, mapSize: 64 << 20)
+            probe = env
+            let db = try env.openDatabase("t")
+            let queue = WriteQueue(environment: env)
+            for i in 0..<20 {
+                try await queue.write { txn in try txn.put(db, key: bytes("small-\(i)"), value: bytes("v\(i)")) }
+            }
+            XCTAssertEqual(queue.writebackCalls, 0, "small commits must not wake the writeback thread")
+            try await queue.write { txn in try txn.put(db, key: bytes("big-a"), value: Array(big[..<(2 << 20)])) }
+            try await queue.write { txn in try txn.put(db, key: bytes("big-b"), value: big) }
+            let deadline = Date().addingTimeInterval(10)
+            while queue.writebackCalls < 2 && Date() < deadline { try await Task.sleep(nanoseconds: 1_000_000) }
+            XCTAssertGreaterThanOrEqual(queue.writebackCalls, 2, "each large commit gets at least one writeback call")
+            queue.shutdown()
+        }
+        await waitForRelease { probe }
+        let env = try Environment(path: path, mapSize: 64 << 20)
+        let db = try env.openDatabase("t")
+        try env.read { txn in
+            XCTAssertEqual(try txn.get(db, key: bytes("big-a")), Array(big[..<(2 << 20)]))
+            XCTAssertEqual(try txn.get(db, key: bytes("big-b")), big)
+            XCTAssertEqual(try txn.get(db, key: bytes("small-19")), bytes("v19"))
+        }
+    }
+
     func testWriteQueueDataSurvivesReopen() async throws {
         let path = makeDirectory()
         weak var probe: Environment?
