@@ -8,12 +8,26 @@ public final class Digest: @unchecked Sendable {
     public enum Algorithm: Sendable {
         case md5, sha1, sha256
 
+        /// The implementation, fetched once: with OpenSSL 3, handing `EVP_sha256()` to every
+        /// init makes libcrypto look the implementation up again each time (a locked query),
+        /// which cost more than hashing a request's few hundred bytes.
         var evp: OpaquePointer {
             switch self {
-            case .md5: return EVP_md5()
-            case .sha1: return EVP_sha1()
-            case .sha256: return EVP_sha256()
+            case .md5: return Fetched.md5
+            case .sha1: return Fetched.sha1
+            case .sha256: return Fetched.sha256
             }
+        }
+    }
+
+    private enum Fetched {
+        nonisolated(unsafe) static let md5: OpaquePointer = fetch("MD5", fallback: EVP_md5())
+        nonisolated(unsafe) static let sha1: OpaquePointer = fetch("SHA1", fallback: EVP_sha1())
+        nonisolated(unsafe) static let sha256: OpaquePointer = fetch("SHA256", fallback: EVP_sha256())
+
+        /// Never freed: the process keeps them for its lifetime.
+        static func fetch(_ name: String, fallback: OpaquePointer) -> OpaquePointer {
+            EVP_MD_fetch(nil, name, nil) ?? fallback
         }
     }
 
@@ -75,46 +89,55 @@ public final class Digest: @unchecked Sendable {
         return digest.finalize()
     }
 
-    private static func oneShot(_ algorithm: Algorithm, _ bytes: [UInt8]) -> [UInt8] {
+    static func oneShot(_ algorithm: Algorithm, _ bytes: [UInt8]) -> [UInt8] {
         let digest = Digest(algorithm)
         digest.update(bytes)
         return digest.finalize()
     }
 }
 
-/// HMAC (RFC 2104) via libcrypto's one-shot `HMAC()`.
+/// HMAC (RFC 2104) over libcrypto's digests.
+///
+/// Composed here from two digest passes rather than calling libcrypto's one-shot `HMAC()`:
+/// in OpenSSL 3 that call fetches the MAC and digest implementations by name on every use,
+/// and SigV4 computes an HMAC per request. The hashing itself is libcrypto's.
 public enum HMAC {
     public static func sha256(key: [UInt8], message: [UInt8]) -> [UInt8] {
-        compute(EVP_sha256(), key: key, message: message)
+        message.withUnsafeBytes { compute(.sha256, key: key, message: $0) }
     }
 
     public static func sha256(key: [UInt8], message: String) -> [UInt8] {
-        compute(EVP_sha256(), key: key, message: Array(message.utf8))
+        var message = message
+        return message.withUTF8 { compute(.sha256, key: key, message: UnsafeRawBufferPointer($0)) }
     }
 
     public static func sha1(key: [UInt8], message: [UInt8]) -> [UInt8] {
-        compute(EVP_sha1(), key: key, message: message)
+        message.withUnsafeBytes { compute(.sha1, key: key, message: $0) }
     }
 
-    private static func compute(_ md: OpaquePointer, key: [UInt8], message: [UInt8]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        // A zero-length array may hand out a nil base address; libcrypto wants a valid pointer.
-        let one: [UInt8] = [0]
-        let result = out.withUnsafeMutableBufferPointer { outBuffer in
-            (key.isEmpty ? one : key).withUnsafeBytes { keyBuffer in
-                (message.isEmpty ? one : message).withUnsafeBytes { messageBuffer in
-                    COpenSSL.HMAC(
-                        md,
-                        keyBuffer.baseAddress, Int32(key.count),
-                        messageBuffer.baseAddress!.assumingMemoryBound(to: UInt8.self), message.count,
-                        outBuffer.baseAddress, &length)
-                }
-            }
+    /// H((K ^ opad) || H((K ^ ipad) || message)), K the key padded to the 64-byte block of
+    /// SHA-1 and SHA-256 (hashed first when longer).
+    private static func compute(_ algorithm: Digest.Algorithm, key: [UInt8], message: UnsafeRawBufferPointer) -> [UInt8] {
+        let blockSize = 64
+        var block = key.count > blockSize ? Digest.oneShot(algorithm, key) : key
+        block.append(contentsOf: repeatElement(0, count: blockSize - block.count))
+        guard let context = EVP_MD_CTX_new() else { fatalError("Digests: EVP_MD_CTX_new failed (out of memory)") }
+        defer { EVP_MD_CTX_free(context) }
+        func pass(_ pad: UInt8, _ data: UnsafeRawBufferPointer) -> [UInt8] {
+            var padded = block
+            for i in 0..<blockSize { padded[i] ^= pad }
+            var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+            var length: UInt32 = 0
+            let ok = EVP_DigestInit_ex(context, algorithm.evp, nil) == 1
+                && padded.withUnsafeBytes { EVP_DigestUpdate(context, $0.baseAddress, blockSize) } == 1
+                && (data.isEmpty || EVP_DigestUpdate(context, data.baseAddress, data.count) == 1)
+                && out.withUnsafeMutableBufferPointer { EVP_DigestFinal_ex(context, $0.baseAddress, &length) } == 1
+            guard ok else { fatalError("Digests: HMAC digest pass failed") }
+            out.removeSubrange(Int(length)...)
+            return out
         }
-        guard result != nil else { fatalError("Digests: HMAC failed") }
-        out.removeSubrange(Int(length)...)
-        return out
+        let inner = pass(0x36, message)
+        return inner.withUnsafeBytes { pass(0x5C, $0) }
     }
 }
 

@@ -216,6 +216,10 @@ enum PercentDecoding {
     /// Decodes `%XX` escapes (and `+` as space when asked); nil when an escape is malformed or
     /// the result is not UTF-8.
     static func decode(_ s: some StringProtocol, plusAsSpace: Bool = false) -> String? {
+        // Most paths and parameters have nothing to decode: the same text, without a copy.
+        if !s.utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusAsSpace && $0 == UInt8(ascii: "+")) }) {
+            return String(s)
+        }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(s.utf8.count)
         var it = s.utf8.makeIterator()

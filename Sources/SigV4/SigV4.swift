@@ -154,84 +154,107 @@ public enum SigV4 {
     /// SignedHeaders=host;x-amz-date, Signature=<hex>`. Tolerates any amount of
     /// whitespace around the separators and any order of the three components.
     public static func parseAuthorization(_ header: String) throws(SigV4Error) -> SigV4Authorization {
-        // Parsed on UTF-8 bytes: this runs on every request, and Character-based splitting
-        // was a tenth of a request's CPU time.
-        let bytes = Array(header.utf8)
-        func trim(_ slice: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
-            var s = slice
-            while let f = s.first, f == 0x20 || f == 0x09 { s.removeFirst() }
-            while let l = s.last, l == 0x20 || l == 0x09 { s.removeLast() }
-            return s
-        }
-        let trimmed = trim(bytes[...])
-        guard !trimmed.isEmpty else { throw .malformedAuthorization("empty Authorization header") }
-        let algorithmEnd = trimmed.firstIndex(where: { $0 == 0x20 || $0 == 0x09 }) ?? trimmed.endIndex
-        guard trimmed[..<algorithmEnd].elementsEqual(algorithm.utf8) else { throw .unsupportedAlgorithm }
+        // One pass over the UTF-8 bytes, making Strings only of the fields returned: this runs
+        // on every request, and splitting into arrays of substrings was a few percent of a
+        // small GET's CPU time.
+        var header = header
+        return try header.withUTF8 { parseAuthorization(bytes: $0) }.get()
+    }
 
-        var credential: String?
-        var signedHeaderList: String?
-        var signature: String?
-        for rawPart in trimmed[algorithmEnd...].split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
-            let part = trim(rawPart)
-            guard let equals = part.firstIndex(of: UInt8(ascii: "=")) else {
-                throw .malformedAuthorization("expected key=value, got '\(String(decoding: part, as: UTF8.self))'")
+    private static func parseAuthorization(bytes b: UnsafeBufferPointer<UInt8>) -> Result<SigV4Authorization, SigV4Error> {
+        func isBlank(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 }
+        func trim(_ r: Range<Int>) -> Range<Int> {
+            var (lo, hi) = (r.lowerBound, r.upperBound)
+            while lo < hi && isBlank(b[lo]) { lo += 1 }
+            while hi > lo && isBlank(b[hi - 1]) { hi -= 1 }
+            return lo..<hi
+        }
+        func string(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self) }
+        func equals(_ r: Range<Int>, _ literal: StaticString) -> Bool {
+            r.count == literal.utf8CodeUnitCount && memcmp(b.baseAddress! + r.lowerBound, literal.utf8Start, r.count) == 0
+        }
+        /// The pieces of `r` between `separator`s, empty ones included.
+        func pieces(_ r: Range<Int>, _ separator: UInt8) -> [Range<Int>] {
+            var out: [Range<Int>] = []
+            var start = r.lowerBound
+            for i in r where b[i] == separator {
+                out.append(start..<i)
+                start = i + 1
             }
-            let key = String(decoding: trim(part[..<equals]), as: UTF8.self)
-            let value = String(decoding: trim(part[(equals + 1)...]), as: UTF8.self)
-            switch key {
-            case "Credential":
-                guard credential == nil else { throw .malformedAuthorization("Credential given twice") }
+            out.append(start..<r.upperBound)
+            return out
+        }
+
+        let all = trim(0..<b.count)
+        guard !all.isEmpty else { return .failure(.malformedAuthorization("empty Authorization header")) }
+        var algorithmEnd = all.lowerBound
+        while algorithmEnd < all.upperBound && !isBlank(b[algorithmEnd]) { algorithmEnd += 1 }
+        guard equals(all.lowerBound..<algorithmEnd, "AWS4-HMAC-SHA256") else { return .failure(.unsupportedAlgorithm) }
+
+        var credential: Range<Int>?
+        var signedHeaderList: Range<Int>?
+        var signature: Range<Int>?
+        for rawPart in pieces(algorithmEnd..<all.upperBound, UInt8(ascii: ",")) {
+            let part = trim(rawPart)
+            guard let equalsSign = part.first(where: { b[$0] == UInt8(ascii: "=") }) else {
+                return .failure(.malformedAuthorization("expected key=value, got '\(string(part))'"))
+            }
+            let key = trim(part.lowerBound..<equalsSign)
+            let value = trim((equalsSign + 1)..<part.upperBound)
+            if equals(key, "Credential") {
+                guard credential == nil else { return .failure(.malformedAuthorization("Credential given twice")) }
                 credential = value
-            case "SignedHeaders":
-                guard signedHeaderList == nil else { throw .malformedAuthorization("SignedHeaders given twice") }
+            } else if equals(key, "SignedHeaders") {
+                guard signedHeaderList == nil else { return .failure(.malformedAuthorization("SignedHeaders given twice")) }
                 signedHeaderList = value
-            case "Signature":
-                guard signature == nil else { throw .malformedAuthorization("Signature given twice") }
+            } else if equals(key, "Signature") {
+                guard signature == nil else { return .failure(.malformedAuthorization("Signature given twice")) }
                 signature = value
-            default:
-                throw .malformedAuthorization("unknown component '\(key)'")
+            } else {
+                return .failure(.malformedAuthorization("unknown component '\(string(key))'"))
             }
         }
-        guard let credential else { throw .malformedAuthorization("missing Credential") }
-        guard let signedHeaderList else { throw .malformedAuthorization("missing SignedHeaders") }
-        guard let signature else { throw .malformedAuthorization("missing Signature") }
+        guard let credential else { return .failure(.malformedAuthorization("missing Credential")) }
+        guard let signedHeaderList else { return .failure(.malformedAuthorization("missing SignedHeaders")) }
+        guard let signature else { return .failure(.malformedAuthorization("missing Signature")) }
 
         // Credential: <access key>/<yyyyMMdd>/<region>/<service>/aws4_request
-        let scopeParts = credential.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        let scopeParts = pieces(credential, UInt8(ascii: "/"))
         guard scopeParts.count == 5 else {
-            throw .malformedAuthorization(
-                "Credential must be <access key>/<date>/<region>/<service>/aws4_request, got '\(credential)'")
+            return .failure(.malformedAuthorization(
+                "Credential must be <access key>/<date>/<region>/<service>/aws4_request, got '\(string(credential))'"))
         }
         let (accessKey, date, region, service, terminator) =
             (scopeParts[0], scopeParts[1], scopeParts[2], scopeParts[3], scopeParts[4])
-        guard !accessKey.isEmpty else { throw .malformedAuthorization("empty access key") }
-        guard date.utf8.count == 8, date.utf8.allSatisfy(isDigit) else {
-            throw .malformedAuthorization("credential date '\(date)' is not yyyyMMdd")
+        guard !accessKey.isEmpty else { return .failure(.malformedAuthorization("empty access key")) }
+        guard date.count == 8, date.allSatisfy({ isDigit(b[$0]) }) else {
+            return .failure(.malformedAuthorization("credential date '\(string(date))' is not yyyyMMdd"))
         }
-        guard !region.isEmpty else { throw .malformedAuthorization("empty region in Credential") }
-        guard !service.isEmpty else { throw .malformedAuthorization("empty service in Credential") }
-        guard terminator == "aws4_request" else {
-            throw .malformedAuthorization("credential scope must end in aws4_request, got '\(terminator)'")
+        guard !region.isEmpty else { return .failure(.malformedAuthorization("empty region in Credential")) }
+        guard !service.isEmpty else { return .failure(.malformedAuthorization("empty service in Credential")) }
+        guard equals(terminator, "aws4_request") else {
+            return .failure(.malformedAuthorization("credential scope must end in aws4_request, got '\(string(terminator))'"))
         }
 
         // SignedHeaders: lowercase, ';'-separated, strictly ascending.
-        let names = signedHeaderList.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
-        for name in names {
-            guard !name.isEmpty, name.utf8.allSatisfy(isLowercaseTokenCharacter) else {
-                throw .malformedAuthorization("SignedHeaders entry '\(name)' is not a lowercase header name")
+        let nameRanges = pieces(signedHeaderList, UInt8(ascii: ";"))
+        for name in nameRanges {
+            guard !name.isEmpty, name.allSatisfy({ isLowercaseTokenCharacter(b[$0]) }) else {
+                return .failure(.malformedAuthorization("SignedHeaders entry '\(string(name))' is not a lowercase header name"))
             }
         }
-        for (previous, next) in zip(names, names.dropFirst()) where !previous.utf8.lexicographicallyPrecedes(next.utf8) {
-            throw .malformedAuthorization("SignedHeaders must be sorted and without repeats")
+        for (previous, next) in zip(nameRanges, nameRanges.dropFirst())
+        where !UnsafeBufferPointer(rebasing: b[previous]).lexicographicallyPrecedes(UnsafeBufferPointer(rebasing: b[next])) {
+            return .failure(.malformedAuthorization("SignedHeaders must be sorted and without repeats"))
         }
 
-        guard signature.utf8.count == 64, signature.utf8.allSatisfy({ hexValue($0) != nil }) else {
-            throw .malformedAuthorization("Signature must be 64 hex digits")
+        guard signature.count == 64, signature.allSatisfy({ hexValue(b[$0]) != nil }) else {
+            return .failure(.malformedAuthorization("Signature must be 64 hex digits"))
         }
 
-        return SigV4Authorization(
-            accessKey: accessKey, date: date, region: region, service: service, signedHeaders: names,
-            signature: signature)
+        return .success(SigV4Authorization(
+            accessKey: string(accessKey), date: string(date), region: string(region), service: string(service),
+            signedHeaders: nameRanges.map(string), signature: string(signature)))
     }
 
     // MARK: Canonical request and string to sign
@@ -241,24 +264,58 @@ public enum SigV4 {
     /// `signedHeaders` are used lowercased and sorted. A signed header that is absent from
     /// the request contributes an empty value (`verify` rejects that case before signing).
     public static func canonicalRequest(_ request: SigV4Request, signedHeaders: [String], payloadHash: String) -> String {
-        let names = signedHeaders.map { $0.lowercased() }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        var out = request.method
-        out += "\n"
-        out += canonicalURI(request.rawPath)
-        out += "\n"
-        out += canonicalQuery(request.rawQuery)
-        out += "\n"
-        out += canonicalHeaders(request, signedHeaders: names)
-        out += "\n"
-        out += names.joined(separator: ";")
-        out += "\n"
-        out += payloadHash
+        String(decoding: canonicalRequestBytes(request, signedHeaders: sortedLowercase(signedHeaders), payloadHash: payloadHash),
+               as: UTF8.self)
+    }
+
+    /// Names lowercased and in ascending byte order (returned as they are when already so,
+    /// as parsed Authorization headers always are).
+    static func sortedLowercase(_ names: [String]) -> [String] {
+        let clean = names.allSatisfy { !$0.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") } }
+            && zip(names, names.dropFirst()).allSatisfy { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        if clean { return names }
+        return names.map { $0.lowercased() }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    /// The canonical request as bytes, built in one buffer (it is hashed, not read, unless the
+    /// signature does not match). `names` must be lowercase and sorted.
+    static func canonicalRequestBytes(_ request: SigV4Request, signedHeaders names: [String], payloadHash: String) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256 + request.rawPath.utf8.count + request.rawQuery.utf8.count)
+        out.append(contentsOf: request.method.utf8)
+        out.append(0x0A)
+        out.append(contentsOf: canonicalURI(request.rawPath).utf8)
+        out.append(0x0A)
+        out.append(contentsOf: canonicalQuery(request.rawQuery).utf8)
+        out.append(0x0A)
+        appendCanonicalHeaders(request, signedHeaders: names, to: &out)
+        out.append(0x0A)
+        for (i, name) in names.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ";")) }
+            out.append(contentsOf: name.utf8)
+        }
+        out.append(0x0A)
+        out.append(contentsOf: payloadHash.utf8)
+        return out
+    }
+
+    /// `AWS4-HMAC-SHA256 \n amzDate \n scope \n hex(sha256(canonicalRequest))` as bytes.
+    static func stringToSignBytes(amzDate: String, scope: String, canonicalRequest: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(algorithm.utf8.count + amzDate.utf8.count + scope.utf8.count + 67)
+        out.append(contentsOf: algorithm.utf8)
+        out.append(0x0A)
+        out.append(contentsOf: amzDate.utf8)
+        out.append(0x0A)
+        out.append(contentsOf: scope.utf8)
+        out.append(0x0A)
+        out.append(contentsOf: Hex.encode(Digest.sha256(canonicalRequest)).utf8)
         return out
     }
 
     /// `AWS4-HMAC-SHA256 \n amzDate \n scope \n hex(sha256(canonicalRequest))`.
     public static func stringToSign(amzDate: String, scope: String, canonicalRequest: String) -> String {
-        "\(algorithm)\n\(amzDate)\n\(scope)\n\(Hex.encode(Digest.sha256(canonicalRequest)))"
+        String(decoding: stringToSignBytes(amzDate: amzDate, scope: scope, canonicalRequest: Array(canonicalRequest.utf8)), as: UTF8.self)
     }
 
     /// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request").
@@ -298,7 +355,7 @@ public enum SigV4 {
         _ request: SigV4Request, authorization: SigV4Authorization, secretKey: String, now: Date,
         maxSkew: TimeInterval = 900, payloadHash: String? = nil
     ) throws(SigV4Error) -> SigV4SigningContext {
-        let signed = authorization.signedHeaders.map { $0.lowercased() }
+        let signed = sortedLowercase(authorization.signedHeaders)
         guard signed.contains("host") else { throw .missingSignedHeader("host") }
 
         // Request time.
@@ -331,15 +388,15 @@ public enum SigV4 {
             payloadHash ?? request.firstHeader("x-amz-content-sha256").map { trimWhitespace($0) }
             ?? emptyPayloadSHA256
         let scope = authorization.scope
-        let canonical = canonicalRequest(
-            request, signedHeaders: authorization.signedHeaders, payloadHash: effectivePayloadHash)
-        let toSign = stringToSign(amzDate: amzDate, scope: scope, canonicalRequest: canonical)
+        let canonical = canonicalRequestBytes(request, signedHeaders: signed, payloadHash: effectivePayloadHash)
+        let toSign = stringToSignBytes(amzDate: amzDate, scope: scope, canonicalRequest: canonical)
         let key = signingKey(
             secretKey: secretKey, date: authorization.date, region: authorization.region,
             service: authorization.service)
         let expected = HMAC.sha256(key: key, message: toSign)
         guard let provided = Hex.decode(authorization.signature), constantTimeEqual(expected, provided) else {
-            throw .signatureDoesNotMatch(canonicalRequest: canonical, stringToSign: toSign)
+            throw .signatureDoesNotMatch(canonicalRequest: String(decoding: canonical, as: UTF8.self),
+                                         stringToSign: String(decoding: toSign, as: UTF8.self))
         }
         return SigV4SigningContext(
             signingKey: key, amzDate: amzDate, scope: scope, seedSignature: Hex.encode(expected),
@@ -423,19 +480,23 @@ public enum SigV4 {
     /// repeated headers joined with ',' in arrival order, each value trimmed with inner
     /// runs of spaces/tabs collapsed to one space.
     public static func canonicalHeaders(_ request: SigV4Request, signedHeaders: [String]) -> String {
-        var out = ""
+        var out: [UInt8] = []
+        appendCanonicalHeaders(request, signedHeaders: signedHeaders, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func appendCanonicalHeaders(_ request: SigV4Request, signedHeaders: [String], to out: inout [UInt8]) {
         for name in signedHeaders {
-            out += name
-            out += ":"
+            out.append(contentsOf: name.utf8)
+            out.append(UInt8(ascii: ":"))
             var first = true
             for header in request.headers where asciiCaseInsensitiveEqual(header.name, name) {
-                if !first { out += "," }
+                if !first { out.append(UInt8(ascii: ",")) }
                 first = false
-                out += normalizeHeaderValue(header.value)
+                appendNormalizedHeaderValue(header.value, to: &out)
             }
-            out += "\n"
+            out.append(0x0A)
         }
-        return out
     }
 
     /// AWS `UriEncode`: every byte except `A-Z a-z 0-9 - _ . ~` becomes `%XX` (uppercase);
@@ -585,9 +646,10 @@ func trimWhitespace<S: StringProtocol>(_ s: S) -> String {
     return String(s[start...end])
 }
 
-/// Trims leading/trailing spaces and tabs and collapses inner runs of them to one space.
-private func normalizeHeaderValue(_ value: String) -> String {
-    // Most values have no spaces or tabs at either end nor two in a row: returned as they are.
+/// Appends `value` with leading/trailing spaces and tabs trimmed and inner runs of them
+/// collapsed to one space.
+private func appendNormalizedHeaderValue(_ value: String, to out: inout [UInt8]) {
+    // Most values have no space or tab at either end nor two in a row: copied as they are.
     var previousSpace = true
     var clean = true
     for c in value.utf8 {
@@ -595,21 +657,22 @@ private func normalizeHeaderValue(_ value: String) -> String {
         if space && (previousSpace || c == UInt8(ascii: "\t")) { clean = false; break }
         previousSpace = space
     }
-    if clean && !previousSpace { return value }
-    if clean && value.isEmpty { return value }
-    var out = [UInt8]()
-    out.reserveCapacity(value.utf8.count)
+    if clean && (!previousSpace || value.isEmpty) {
+        out.append(contentsOf: value.utf8)
+        return
+    }
     var pendingSpace = false
+    var any = false
     for c in value.utf8 {
         if c == UInt8(ascii: " ") || c == UInt8(ascii: "\t") {
-            pendingSpace = !out.isEmpty
+            pendingSpace = any
         } else {
             if pendingSpace { out.append(UInt8(ascii: " ")) }
             pendingSpace = false
+            any = true
             out.append(c)
         }
     }
-    return String(decoding: out, as: UTF8.self)
 }
 
 private func number(_ digits: ArraySlice<UInt8>) -> Int? {
