@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import uuid
 import xml.etree.ElementTree as ET
 from unittest import mock
@@ -282,6 +283,95 @@ def signed_request(method: str, url: str, *, body: bytes = b"", headers: dict | 
     hdrs = sign_headers(method, url, body=body, headers=headers, **sign_kw)
     data = body if send_body is None else send_body
     return requests.request(method, url, data=data, headers=hdrs, timeout=30, allow_redirects=False)
+
+
+class RawHTTP:
+    """One HTTP/1.1 connection on a raw socket: send bytes, read responses one by one."""
+
+    def __init__(self, endpoint: str):
+        u = urllib.parse.urlparse(endpoint)
+        self.sock = socket.create_connection((u.hostname, u.port), timeout=5)
+        self.buf = b""
+
+    def send(self, data: bytes):
+        self.sock.sendall(data)
+
+    def _fill(self, deadline: float) -> bool:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        self.sock.settimeout(remaining)
+        try:
+            chunk = self.sock.recv(65536)
+        except socket.timeout:
+            return False
+        if not chunk:
+            raise ConnectionError("server closed the connection")
+        self.buf += chunk
+        return True
+
+    def read_head(self, timeout: float):
+        """Read one response head. Returns (status, reason, headers) or None on timeout."""
+        deadline = time.monotonic() + timeout
+        while b"\r\n\r\n" not in self.buf:
+            if not self._fill(deadline):
+                return None
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        version, status, *reason = lines[0].split(" ", 2)
+        assert version == "HTTP/1.1", lines[0]
+        headers = {}
+        for line in lines[1:]:
+            k, v = line.split(":", 1)
+            headers[k.strip().lower()] = v.strip()
+        return int(status), (reason[0] if reason else ""), headers
+
+    def read_final(self, timeout: float):
+        """The final (non-1xx) response head; extra 1xx responses are legal and skipped."""
+        deadline = time.monotonic() + timeout
+        while True:
+            head = self.read_head(max(0.0, deadline - time.monotonic()))
+            if head is None or head[0] >= 200:
+                return head
+
+    def read_body(self, headers, timeout: float = 5.0) -> bytes:
+        n = int(headers.get("content-length", "0"))
+        deadline = time.monotonic() + timeout
+        while len(self.buf) < n:
+            if not self._fill(deadline):
+                raise TimeoutError("body not received")
+        body, self.buf = self.buf[:n], self.buf[n:]
+        return body
+
+    def closed_by_server(self, timeout: float) -> bool:
+        """True when the server ends the connection (nothing more is sent) within `timeout`."""
+        deadline = time.monotonic() + timeout
+        try:
+            while self._fill(deadline):
+                pass
+        except ConnectionError:
+            return True
+        return False
+
+    def close(self):
+        self.sock.close()
+
+
+def raw_request_head(method: str, url: str, *, body: bytes = b"", headers: dict | None = None,
+                     unsigned: dict | None = None, **sign_kw) -> bytes:
+    """The head of a SigV4-signed HTTP/1.1 request, as bytes for a raw socket; `unsigned`
+    headers are added after signing. A body is announced with Content-Length, not sent."""
+    headers = dict(headers or {})
+    if body or method in ("PUT", "POST"):
+        headers.setdefault("Content-Length", str(len(body)))
+    signed = sign_headers(method, url, body=body, headers=headers, **sign_kw)
+    signed.update(unsigned or {})
+    u = urllib.parse.urlparse(url)
+    target = u.path + (f"?{u.query}" if u.query else "")
+    lines = [f"{method} {target} HTTP/1.1"] + [f"{k}: {v}" for k, v in signed.items()]
+    if not any(k.lower() == "host" for k in signed):
+        lines.insert(1, f"Host: {u.netloc}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
 def parse_error(body: bytes) -> dict:

@@ -44,14 +44,19 @@ struct S3Request: Sendable {
     }
 
     init(_ request: Request, requestId: String, domain: String?) throws {
-        head = request.head
-        body = request.body
-        method = request.method.rawValue
+        try self.init(head: request.head, body: request.body, requestId: requestId, domain: domain)
+    }
+
+    init(head: HTTPRequest, body: RequestBody, requestId: String, domain: String?) throws {
+        self.head = head
+        self.body = body
+        method = head.method.rawValue
         self.requestId = requestId
-        let target = request.head.path ?? "/"
-        if let q = target.firstIndex(of: "?") {
+        let target = head.path ?? "/"
+        // Byte searches: Character-based ones (grapheme breaking) were a visible cost per request.
+        if let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) {
             rawPath = String(target[..<q])
-            rawQuery = String(target[target.index(after: q)...])
+            rawQuery = String(target[target.utf8.index(after: q)...])
         } else {
             rawPath = target
             rawQuery = ""
@@ -61,23 +66,25 @@ struct S3Request: Sendable {
 
         var bucket: String?
         var key: String?
-        let host = (request.head.authority ?? "").split(separator: ":").first.map(String.init) ?? ""
+        let host = domain == nil ? "" : (head.authority ?? "").split(separator: ":").first.map(String.init) ?? ""
         if let domain, host.hasSuffix("." + domain), host.count > domain.count + 1 {
             // Virtual-host style: the bucket is in the host name, the whole path is the key.
             bucket = String(host.dropLast(domain.count + 1))
             key = String(path.dropFirst())
         } else {
             let trimmed = path.dropFirst()
-            if let slash = trimmed.firstIndex(of: "/") {
+            if let slash = trimmed.utf8.firstIndex(of: UInt8(ascii: "/")) {
                 bucket = String(trimmed[..<slash])
-                key = String(trimmed[trimmed.index(after: slash)...])
+                key = String(trimmed[trimmed.utf8.index(after: slash)...])
             } else if !trimmed.isEmpty {
                 bucket = String(trimmed)
             }
         }
         endpoint = try Endpoint.from(method: method, bucket: bucket, key: key, query: query,
-                                     hasCopySource: request.headers[.init("x-amz-copy-source")!] != nil)
+                                     hasCopySource: head.headerFields[Self.copySource] != nil)
     }
+
+    static let copySource = HTTPField.Name("x-amz-copy-source")!
 
     /// The first value of header `name` (lowercase, as every caller writes it).
     /// A scan of the few fields: building an `HTTPField.Name` per lookup (a dozen per

@@ -49,8 +49,17 @@ struct S3Response: Sendable {
         return .xml(doc, status: status, headers: headers)
     }
 
-    /// Writes head and body. HEAD responses carry the headers (Content-Length included) only.
-    consuming func write(to writer: consuming ResponseWriter, isHead: Bool) async throws {
+    /// A response ready for the wire: whole (head and all of the body, written at once), or
+    /// streamed (the first slice of an object now, the rest read from the snapshot as the
+    /// connection takes it).
+    enum Prepared {
+        case whole(HTTPResponse, ByteBuffer?)
+        case streamed(HTTPResponse, ObjectReader, first: ByteBuffer, rest: Range<UInt64>)
+    }
+
+    /// Sets Content-Length and takes the first slice of an object body. HEAD responses carry
+    /// the headers (Content-Length included) only.
+    consuming func prepare(isHead: Bool) throws -> Prepared {
         var headers = headers
         switch body {
         case .empty:
@@ -63,27 +72,43 @@ struct S3Response: Sendable {
         let head = HTTPResponse(status: status, headerFields: headers)
         switch body {
         case .empty:
-            try await writer.write(response: head, body: ResponseBody())
+            return .whole(head, nil)
         case .bytes(let buffer):
-            try await writer.write(response: head, body: isHead ? ResponseBody() : ResponseBody(byteBuffer: buffer))
+            return .whole(head, isHead ? nil : buffer)
         case .object(let reader, let range):
-            defer { reader.close() }
             if isHead {
-                try await writer.write(response: head, body: ResponseBody())
-                return
+                reader.close()
+                return .whole(head, nil)
             }
-            // Head, body and end in one write when the range is one slice of the map (every
-            // small object): one syscall per response instead of three.
-            let slice = try reader.slice(at: range.lowerBound, end: range.upperBound)
-            let first = ByteBuffer(bytes: slice)
-            reader.release(slice)
+            let first: ByteBuffer
+            do {
+                let slice = try reader.slice(at: range.lowerBound, end: range.upperBound)
+                first = ByteBuffer(bytes: slice)
+                reader.release(slice)
+            } catch {
+                reader.close()
+                throw error
+            }
+            // The whole range in one slice of the map (every small object): head, body and
+            // end go out in one write, one syscall per response instead of three.
             if UInt64(first.readableBytes) == range.count {
-                try await writer.write(response: head, body: ResponseBody(byteBuffer: first))
-                return
+                reader.close()
+                return .whole(head, first)
             }
+            return .streamed(head, reader, first: first, rest: (range.lowerBound + UInt64(first.readableBytes))..<range.upperBound)
+        }
+    }
+
+    /// Writes head and body.
+    consuming func write(to writer: consuming ResponseWriter, isHead: Bool) async throws {
+        switch try prepare(isHead: isHead) {
+        case .whole(let head, let body):
+            try await writer.write(response: head, body: body.map { ResponseBody(byteBuffer: $0) } ?? ResponseBody())
+        case .streamed(let head, let reader, let first, let rest):
+            defer { reader.close() }
             var bodyWriter = try await writer.writeHead(head)
             try await bodyWriter.write(first)
-            try await Self.stream(reader, range: (range.lowerBound + UInt64(first.readableBytes))..<range.upperBound, to: &bodyWriter)
+            try await Self.stream(reader, range: rest, to: &bodyWriter)
             try await bodyWriter.finish(nil)
         }
     }

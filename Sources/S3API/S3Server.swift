@@ -66,7 +66,9 @@ public final class S3Server: Sendable {
 
     /// The HTTP server and the notification delivery, to run in a ServiceGroup.
     public func services(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> [any Service] {
-        var builder = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(300)))
+        var builder = HTTPServerBuilder { responder in
+            InlineReadsHTTP1Channel(base: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: .seconds(300))), server: self)
+        }
         if let certificate = options.tlsCertificate, let key = options.tlsKey {
             let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
             let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
@@ -133,13 +135,7 @@ public final class S3Server: Sendable {
             if s3Error.code == .internalError { logger.error("request \(requestId) failed: \(error)") }
             response = S3Response.error(s3Error, resource: request.uri.path, requestId: requestId)
         }
-        if let parsed {
-            if case .preflight = parsed.endpoint {} else { addCORSHeaders(&response, request: parsed) }
-        }
-        response.headers[.init("x-amz-request-id")!] = requestId
-        response.headers[.init("x-amz-id-2")!] = Self.hostId
-        response.headers[.server] = "Shoebox"
-        response.headers[.date] = HTTPDate.now()
+        finish(&response, request: parsed, requestId: requestId)
         do {
             try await response.write(to: writer, isHead: isHead)
         } catch {
@@ -154,6 +150,19 @@ public final class S3Server: Sendable {
         }
     }
 
+    /// What every response carries: CORS headers for a matching origin, ids, server and date.
+    func finish(_ response: inout S3Response, request: S3Request?, requestId: String) {
+        if let request {
+            if case .preflight = request.endpoint {} else { addCORSHeaders(&response, request: request) }
+        }
+        response.headers[Self.requestIdField] = requestId
+        response.headers[Self.hostIdField] = Self.hostId
+        response.headers[.server] = "Shoebox"
+        response.headers[.date] = HTTPDate.now()
+    }
+
+    static let requestIdField = HTTPField.Name("x-amz-request-id")!
+    static let hostIdField = HTTPField.Name("x-amz-id-2")!
     static let hostId = Base64.encode(randomBytes(24))
 
     /// 16 uppercase hex digits, unique per process and unpredictable from outside: a
