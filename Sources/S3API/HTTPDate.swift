@@ -47,7 +47,40 @@ enum HTTPDate {
     /// `Wed, 21 Oct 2015 07:28:00 GMT`
     static func rfc1123(_ date: Date) -> String {
         let c = components(date)
-        return "\(days[c.weekday]), \(pad(c.day)) \(months[c.month - 1]) \(c.year) \(pad(c.hour)):\(pad(c.minute)):\(pad(c.second)) GMT"
+        guard (0...9999).contains(c.year) else {
+            return "\(days[c.weekday]), \(pad(c.day)) \(months[c.month - 1]) \(c.year) \(pad(c.hour)):\(pad(c.minute)):\(pad(c.second)) GMT"
+        }
+        // Written into one 29-byte string: every GET and HEAD formats its Last-Modified.
+        return String(unsafeUninitializedCapacity: 29) { out in
+            var i = 0
+            func put(_ text: StaticString) {
+                for k in 0..<text.utf8CodeUnitCount { out[i] = text.utf8Start[k]; i += 1 }
+            }
+            func put(_ value: Int, digits: Int) {
+                var divisor = 1
+                for _ in 1..<digits { divisor *= 10 }
+                while divisor > 0 {
+                    out[i] = UInt8(ascii: "0") + UInt8(value / divisor % 10)
+                    i += 1
+                    divisor /= 10
+                }
+            }
+            for byte in days[c.weekday].utf8 { out[i] = byte; i += 1 }
+            put(", ")
+            put(c.day, digits: 2)
+            put(" ")
+            for byte in months[c.month - 1].utf8 { out[i] = byte; i += 1 }
+            put(" ")
+            put(c.year, digits: 4)
+            put(" ")
+            put(c.hour, digits: 2)
+            put(":")
+            put(c.minute, digits: 2)
+            put(":")
+            put(c.second, digits: 2)
+            put(" GMT")
+            return i
+        }
     }
 
     /// `2015-10-21T07:28:00.000Z`

@@ -189,11 +189,14 @@ extension S3Server {
 
     /// Response headers describing a stored object.
     func objectHeaders(_ record: ObjectRecord) -> HTTPFields {
+        // Appended, not assigned: the names are distinct, and assigning searches for (and
+        // removes) earlier fields of the same name every time.
         var headers = HTTPFields()
-        headers[.eTag] = "\"\(record.etag)\""
-        headers[.lastModified] = HTTPDate.rfc1123(record.lastModified)
-        headers[.contentType] = record.metadata.contentType ?? "binary/octet-stream"
-        headers[.acceptRanges] = "bytes"
+        headers.reserveCapacity(8 + record.metadata.contentHeaders.count + record.metadata.user.count)
+        headers.append(HTTPField(name: .eTag, value: "\"\(record.etag)\""))
+        headers.append(HTTPField(name: .lastModified, value: HTTPDate.rfc1123(record.lastModified)))
+        headers.append(HTTPField(name: .contentType, value: record.metadata.contentType ?? "binary/octet-stream"))
+        headers.append(HTTPField(name: .acceptRanges, value: "bytes"))
         for (name, value) in record.metadata.contentHeaders.sorted(by: { $0.key < $1.key }) {
             if let field = HTTPField.Name(name) { headers[field] = value }
         }

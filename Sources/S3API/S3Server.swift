@@ -155,10 +155,11 @@ public final class S3Server: Sendable {
         if let request {
             if case .preflight = request.endpoint {} else { addCORSHeaders(&response, request: request) }
         }
-        response.headers[Self.requestIdField] = requestId
-        response.headers[Self.hostIdField] = Self.hostId
-        response.headers[.server] = "Shoebox"
-        response.headers[.date] = HTTPDate.now()
+        // No handler sets these: appended (assigning searches and removes first).
+        response.headers.append(HTTPField(name: Self.requestIdField, value: requestId))
+        response.headers.append(HTTPField(name: Self.hostIdField, value: Self.hostId))
+        response.headers.append(HTTPField(name: .server, value: "Shoebox"))
+        response.headers.append(HTTPField(name: .date, value: HTTPDate.now()))
     }
 
     static let requestIdField = HTTPField.Name("x-amz-request-id")!

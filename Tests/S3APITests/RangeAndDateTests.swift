@@ -34,6 +34,20 @@ final class RangeAndDateTests: XCTestCase {
         XCTAssertNil(HTTPDate.parse("yesterday"))
     }
 
+    func testRFC1123AgreesWithDateFormatter() {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        var state: UInt64 = 7
+        for _ in 0..<2000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            // 1970 to 2100, to the second.
+            let date = Date(timeIntervalSince1970: TimeInterval((state >> 33) % 4_102_444_800))
+            XCTAssertEqual(HTTPDate.rfc1123(date), formatter.string(from: date))
+        }
+    }
+
     func testCachedDateHeaderIsTheCurrentSecond() {
         // Formatted once per second: it must still be now, to the second, every time.
         for _ in 0..<3 {
