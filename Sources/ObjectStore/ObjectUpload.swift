@@ -32,6 +32,9 @@ public final class ObjectUpload: @unchecked Sendable {
     private var done = false
     /// A batch failed to reach the store: the body has a gap, so it can never be committed.
     private var failed = false
+    /// The batch being written while the next one fills: at most one, so memory stays bounded
+    /// at two batches per upload, and receiving overlaps with the write queue's work.
+    private var inFlight: Task<Void, any Error>?
     private let md5 = Digest(.md5)
     /// Bytes received so far.
     public private(set) var size: UInt64 = 0
@@ -48,9 +51,13 @@ public final class ObjectUpload: @unchecked Sendable {
 
     deinit {
         if staged && !done {
-            // Not committed and not discarded (e.g. the task was cancelled): clean up in the background.
-            let (store, blob, count) = (store, blobId, chunksWritten)
-            Task { try? await store.removeStaged(blob: blob, chunks: count) }
+            // Not committed and not discarded (e.g. the task was cancelled): clean up in the
+            // background, after a batch still being written has landed.
+            let (store, blob, count, inFlight) = (store, blobId, chunksWritten, inFlight)
+            Task {
+                _ = try? await inFlight?.value
+                try? await store.removeStaged(blob: blob, chunks: count)
+            }
         }
     }
 
@@ -76,27 +83,42 @@ public final class ObjectUpload: @unchecked Sendable {
         }
     }
 
-    /// Writes pending full chunks when enough have gathered.
+    /// Starts writing pending full chunks when enough have gathered; waits only for the batch
+    /// before (an error writing that one is thrown here, or by the commit).
     public func flushIfNeeded() async throws {
         guard pending.count >= flushChunks, !failed else { return }
+        try await landInFlight()
         let chunks = pending
         pending = []
-        let (db, stagingDb, blob, first, stage) = (store.chunks, store.staging, blobId, chunksWritten, !staged)
-        do {
+        let (db, stagingDb, blob, first) = (store.chunks, store.staging, blobId, chunksWritten)
+        // Counted now: the next batch and the commit number their chunks after these. Every
+        // batch writes the staging record with its chunks, so none lands without one.
+        chunksWritten += UInt32(chunks.count)
+        staged = true
+        let store = store
+        inFlight = Task {
             try await store.write { txn in
-                if stage {
-                    try txn.put(stagingDb, key: blob.bigEndianBytes, value: UInt64(Date().timeIntervalSince1970).bigEndianBytes)
-                }
+                try txn.put(stagingDb, key: blob.bigEndianBytes, value: UInt64(Date().timeIntervalSince1970).bigEndianBytes)
                 for (i, chunk) in chunks.enumerated() {
                     try txn.put(db, key: ObjectStore.chunkKey(blob: blob, index: first + UInt32(i)), value: chunk)
                 }
             }
+        }
+    }
+
+    /// Returns once every batch started so far is in the store (staged, not yet published).
+    public func waitForFlushes() async throws { try await landInFlight() }
+
+    /// Waits for the batch in flight, if any; marks the upload failed if it did not land.
+    private func landInFlight() async throws {
+        guard let task = inFlight else { return }
+        inFlight = nil
+        do {
+            try await task.value
         } catch {
             failed = true
             throw error
         }
-        staged = true
-        chunksWritten += UInt32(chunks.count)
     }
 
     /// The MD5 of everything appended; finalizes the digest, so call once.
@@ -133,6 +155,12 @@ public final class ObjectUpload: @unchecked Sendable {
     /// Writes the last `chunks` and runs `publish` in the same transaction, ending staging.
     /// On failure everything written for this body is freed.
     func finishCommit<T: Sendable>(chunks: [[UInt8]], publish: @escaping @Sendable (ObjectStore, Transaction) throws -> T) async throws -> T {
+        do {
+            try await landInFlight()
+        } catch {
+            await discard()
+            throw error
+        }
         let (store, blob, first, staged) = (store, blobId, chunksWritten, staged)
         if failed {
             await discard()
@@ -162,6 +190,8 @@ public final class ObjectUpload: @unchecked Sendable {
         done = true
         pending = []
         current = []
+        // A batch still being written must land before its chunks can be removed.
+        _ = try? await landInFlight()
         if staged {
             try? await store.removeStaged(blob: blobId, chunks: chunksWritten)
         }
