@@ -85,6 +85,22 @@ final class DigestTests: XCTestCase {
 final class HMACTests: XCTestCase {
     private let jefeMessage = Array("what do ya want for nothing?".utf8)
 
+    /// Keys one byte either side of the 64-byte block (hashed above it, padded below), checked
+    /// against Python's `hmac` module.
+    func testKeysAroundTheBlockSize() {
+        let expected: [(Int, String, String)] = [
+            (63, "13eb466363138eda359a1667823701cf8047ccc4172af9ccb83b98d8cf44975b", "e778a3367798f3a7249e9167ad8a0b6a9df18c39"),
+            (64, "597ec16402ab39731b7ac6ded8007ab8d3c2591ac07794d5d87cf64224c0154f", "153f6f686cbba2ffebe28a4f3f5b0f59420ec007"),
+            (65, "ff6e5ea699535a9d5547c28201fe903c52d99dbde2af49689d96d94c715cd5d6", "e3f3826bac59a8d3ec22a6c82b2c55cd99f6c79d"),
+        ]
+        let message = Array("block-size edge".utf8)
+        for (length, sha256, sha1) in expected {
+            let key = (0..<length).map { UInt8(truncatingIfNeeded: $0 * 7 + 1) }
+            XCTAssertEqual(Hex.encode(HMAC.sha256(key: key, message: message)), sha256, "key of \(length) bytes")
+            XCTAssertEqual(Hex.encode(HMAC.sha1(key: key, message: message)), sha1, "key of \(length) bytes")
+        }
+    }
+
     func testRFC4231() {
         // Test case 1.
         XCTAssertEqual(
