@@ -217,9 +217,9 @@ final class WritebackPump: @unchecked Sendable {
     private let fd: Int32
     private let condition = NSCondition()
     private var active = false
-    /// Begun commits the thread has not yet made a call for: even a commit that ends before the
-    /// thread wakes gets one (harmless: by then its pages are clean or on their way).
-    private var unserved = 0
+    /// A commit began that the thread has not yet made a call for: even a commit that ends
+    /// before the thread wakes gets one (harmless: by then its pages are clean or on their way).
+    private var unserved = false
     private var stopping = false
     private var exited = false
     /// Called after each sync_file_range (for tests).
@@ -236,7 +236,7 @@ final class WritebackPump: @unchecked Sendable {
     func begin() {
         condition.withLock {
             active = true
-            unserved += 1
+            unserved = true
         }
         condition.broadcast()
     }
@@ -258,9 +258,9 @@ final class WritebackPump: @unchecked Sendable {
     private func loop() {
         condition.lock()
         while true {
-            while !active && unserved == 0 && !stopping { condition.wait() }
+            while !active && !unserved && !stopping { condition.wait() }
             if stopping { break }
-            unserved = 0
+            unserved = false
             condition.unlock()
             _ = sync_file_range(fd, 0, 0, UInt32(SHOEBOX_SYNC_FILE_RANGE_WRITE))
             onCall()

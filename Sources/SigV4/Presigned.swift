@@ -54,15 +54,13 @@ public enum Presigned {
         let authorization = SigV4Authorization(accessKey: credential[0], date: credential[1], region: credential[2],
                                                service: credential[3], signedHeaders: signedHeaders, signature: signature)
         let payloadHash = query.first(where: { $0.name == "X-Amz-Content-Sha256" })?.value ?? "UNSIGNED-PAYLOAD"
-        let names = signedHeaders.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        let canonical = [request.method, SigV4.canonicalURI(request.rawPath),
-                         SigV4.canonicalQuery(request.rawQuery, excluding: "X-Amz-Signature"),
-                         SigV4.canonicalHeaders(request, signedHeaders: names), names.joined(separator: ";"), payloadHash]
-            .joined(separator: "\n")
-        let toSign = SigV4.stringToSign(amzDate: amzDate, scope: authorization.scope, canonicalRequest: canonical)
+        let canonical = SigV4.canonicalRequestBytes(request, signedHeaders: SigV4.sortedLowercase(signedHeaders),
+                                                    payloadHash: payloadHash, queryExcluding: "X-Amz-Signature")
+        let toSign = SigV4.stringToSignBytes(amzDate: amzDate, scope: authorization.scope, canonicalRequest: canonical)
         let key = SigV4.signingKey(secretKey: secretKey, date: credential[1], region: credential[2], service: credential[3])
         guard let provided = Hex.decode(signature), constantTimeEqual(HMAC.sha256(key: key, message: toSign), provided) else {
-            throw .signatureDoesNotMatch(canonicalRequest: canonical, stringToSign: toSign)
+            throw .signatureDoesNotMatch(canonicalRequest: String(decoding: canonical, as: UTF8.self),
+                                         stringToSign: String(decoding: toSign, as: UTF8.self))
         }
         return authorization
     }

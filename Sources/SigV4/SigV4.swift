@@ -278,15 +278,17 @@ public enum SigV4 {
     }
 
     /// The canonical request as bytes, built in one buffer (it is hashed, not read, unless the
-    /// signature does not match). `names` must be lowercase and sorted.
-    static func canonicalRequestBytes(_ request: SigV4Request, signedHeaders names: [String], payloadHash: String) -> [UInt8] {
+    /// signature does not match). `names` must be lowercase and sorted; `queryExcluding`
+    /// drops a query parameter (a presigned URL's own `X-Amz-Signature`).
+    static func canonicalRequestBytes(_ request: SigV4Request, signedHeaders names: [String], payloadHash: String,
+                                      queryExcluding: String? = nil) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256 + request.rawPath.utf8.count + request.rawQuery.utf8.count)
         out.append(contentsOf: request.method.utf8)
         out.append(0x0A)
         out.append(contentsOf: canonicalURI(request.rawPath).utf8)
         out.append(0x0A)
-        out.append(contentsOf: canonicalQuery(request.rawQuery).utf8)
+        out.append(contentsOf: canonicalQuery(request.rawQuery, excluding: queryExcluding).utf8)
         out.append(0x0A)
         appendCanonicalHeaders(request, signedHeaders: names, to: &out)
         out.append(0x0A)

@@ -7,7 +7,6 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 
-/// `prefix` followed by `n` zero-padded to 8 digits ("obj-4096/00000042").
 /// A pseudo-random number in `0..<bound` for request `sequence` of `task`: SplitMix64 of the
 /// pair and a per-process seed. Cheap and thread-safe; `Int.random` draws from the kernel
 /// (a `getrandom` call per request) and its cost would be counted against the server.
@@ -19,6 +18,7 @@ func requestRandom(_ bound: Int, task: Int, sequence: Int) -> Int {
 
 private let requestSeed = UInt64.random(in: 0...UInt64.max)
 
+/// `prefix` followed by `n` zero-padded to 8 digits ("obj-4096/00000042").
 func numberedKey(_ prefix: String, _ n: Int) -> String {
     let digits = String(n)
     return prefix + String(repeating: "0", count: max(0, 8 - digits.count)) + digits

@@ -67,6 +67,24 @@ final class LMDBTests: XCTestCase {
         XCTAssertNil(probe(), "object still alive 10 s after release", file: file, line: line)
     }
 
+    /// Runs `body` with a fresh environment (database "t") and its write queue, shuts the
+    /// queue down, waits until both are released, and reopens the environment so the caller
+    /// checks what reached the disk.
+    private func writeThenReopen(mapSize: Int, _ body: (Environment, Database, WriteQueue) async throws -> Void) async throws -> (Environment, Database) {
+        let path = makeDirectory()
+        weak var probe: Environment?
+        do {
+            let env = try Environment(path: path, mapSize: mapSize)
+            probe = env
+            let queue = WriteQueue(environment: env)
+            try await body(env, try env.openDatabase("t"), queue)
+            queue.shutdown()
+        }
+        await waitForRelease { probe }
+        let env = try Environment(path: path, mapSize: mapSize)
+        return (env, try env.openDatabase("t"))
+    }
+
     // MARK: - Basic operations
 
     func testPutGetDeleteRoundTrip() throws {
@@ -406,14 +424,8 @@ final class LMDBTests: XCTestCase {
     /// Large commits get their pages pushed to disk early, small ones are left alone, and the
     /// data of both reads back after the queue and environment are gone.
     func testLargeCommitsStartWritebackSmallOnesDoNot() async throws {
-        let path = makeDirectory()
         let big = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 11) }
-        weak var probe: Environment?
-        do {
-            let env = try Environment(path: path, mapSize: 64 << 20)
-            probe = env
-            let db = try env.openDatabase("t")
-            let queue = WriteQueue(environment: env)
+        let (env, db) = try await writeThenReopen(mapSize: 64 << 20) { _, db, queue in
             for i in 0..<20 {
                 try await queue.write { txn in try txn.put(db, key: bytes("small-\(i)"), value: bytes("v\(i)")) }
             }
@@ -423,11 +435,7 @@ final class LMDBTests: XCTestCase {
             let deadline = Date().addingTimeInterval(10)
             while queue.writebackCalls < 2 && Date() < deadline { try await Task.sleep(nanoseconds: 1_000_000) }
             XCTAssertGreaterThanOrEqual(queue.writebackCalls, 2, "each large commit gets at least one writeback call")
-            queue.shutdown()
         }
-        await waitForRelease { probe }
-        let env = try Environment(path: path, mapSize: 64 << 20)
-        let db = try env.openDatabase("t")
         try env.read { txn in
             XCTAssertEqual(try txn.get(db, key: bytes("big-a")), Array(big[..<(2 << 20)]))
             XCTAssertEqual(try txn.get(db, key: bytes("big-b")), big)
@@ -436,13 +444,7 @@ final class LMDBTests: XCTestCase {
     }
 
     func testWriteQueueDataSurvivesReopen() async throws {
-        let path = makeDirectory()
-        weak var probe: Environment?
-        do {
-            let env = try Environment(path: path, mapSize: 16 << 20)
-            probe = env
-            let db = try env.openDatabase("t")
-            let queue = WriteQueue(environment: env)
+        let (env, db) = try await writeThenReopen(mapSize: 16 << 20) { _, db, queue in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for i in 0..<50 {
                     group.addTask {
@@ -461,10 +463,6 @@ final class LMDBTests: XCTestCase {
                 XCTAssertEqual((error as? LMDBError)?.code, 9)
             }
         }
-        await waitForRelease { probe }
-
-        let env = try Environment(path: path, mapSize: 16 << 20)
-        let db = try env.openDatabase("t")
         try env.read { txn in
             XCTAssertNil(try txn.get(db, key: bytes("k0")))
             XCTAssertNil(try txn.get(db, key: bytes("late")))
