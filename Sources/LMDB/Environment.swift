@@ -11,6 +11,8 @@ public final class Environment: @unchecked Sendable {
     let handle: OpaquePointer
     /// Largest key LMDB accepts in this build (511 with the default compile options).
     public let maxKeySize: Int
+    /// The data file's page size.
+    let pageSize: Int
 
     /// Opens (creating if needed) the environment in directory `path`.
     /// - Parameters:
@@ -33,6 +35,8 @@ public final class Environment: @unchecked Sendable {
         }
         self.handle = env
         self.maxKeySize = Int(mdb_env_get_maxkeysize(env))
+        var stat = MDB_stat()
+        self.pageSize = mdb_env_stat(env, &stat) == 0 ? Int(stat.ms_psize) : 4096
     }
 
     deinit {
@@ -91,6 +95,68 @@ public final class Environment: @unchecked Sendable {
         var fd: Int32 = -1
         return mdb_env_get_fd(handle, &fd) == 0 && fd >= 0 ? fd : nil
     }
+
+    /// Asks the kernel to drop the pages holding these values from its page cache, and
+    /// returns how many bytes it asked about. Call only once they are durably committed: the
+    /// pages are then clean, so this loses nothing, and a later read fetches them from disk.
+    ///
+    /// Why: the write queue calls this for the large values (object chunks) of each commit.
+    /// A freshly written page is a new page-cache page, and filling new pages is what large
+    /// writes spend most of their time on: on the VMs measured in bench/README.md, copying into
+    /// pages the guest kernel just freed runs ~7x faster per CPU-second than into pages it
+    /// never used (the host backs guest memory lazily). Bulk data written once is also the
+    /// least likely to be read again soon, so it should not push the index out of the cache.
+    /// MinIO makes the same choice for object data (O_DIRECT writes), which LMDB cannot.
+    /// Pages mapped by a reader at that moment are left in place by the kernel.
+    @discardableResult
+    func dropFromPageCache(_ values: [(db: Database, key: [UInt8])]) -> Int {
+        guard !values.isEmpty, let fd = dataFileDescriptor else { return 0 }
+        guard let map = mapBase else { return 0 }
+        var ranges: [Range<Int>] = []
+        try? read { txn in
+            for (db, key) in values {
+                guard let value = try key.withUnsafeBytes({ try txn.get(db, key: $0) }), let base = value.baseAddress else {
+                    continue
+                }
+                // A value this large lives in overflow pages of its own: from the page with
+                // its header and first byte to the end of the page with its last byte.
+                let offset = Int(bitPattern: base) - map
+                ranges.append(offset / pageSize * pageSize..<(offset + value.count + pageSize - 1) / pageSize * pageSize)
+            }
+        }
+        ranges.sort { $0.lowerBound < $1.lowerBound }
+        var merged: [Range<Int>] = []
+        for range in ranges {
+            if let last = merged.last, range.lowerBound <= last.upperBound {
+                merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, range.upperBound)
+            } else {
+                merged.append(range)
+            }
+        }
+        for range in merged {
+            _ = posix_fadvise(fd, off_t(range.lowerBound), off_t(range.count), POSIX_FADV_DONTNEED)
+        }
+        return merged.reduce(0) { $0 + $1.count }
+    }
+
+    /// Where the data file is mapped in this process, read once from /proc/self/maps (LMDB's
+    /// `me_mapaddr` is only filled in for MDB_FIXEDMAP); nil where that cannot be found.
+    /// The map does not move: the map size is set once, before the environment opens.
+    private lazy var mapBase: Int? = {
+        guard let fd = dataFileDescriptor else { return nil }
+        var st = stat()
+        var info = MDB_envinfo()
+        guard fstat(fd, &st) == 0, mdb_env_info(handle, &info) == 0,
+              let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return nil }
+        // "start-end perms offset major:minor inode path"
+        for line in maps.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 6, UInt64(fields[4]) == UInt64(st.st_ino), UInt64(fields[2], radix: 16) == 0 else { continue }
+            let bounds = fields[0].split(separator: "-").compactMap { Int($0, radix: 16) }
+            if bounds.count == 2 && bounds[1] - bounds[0] == info.me_mapsize { return bounds[0] }
+        }
+        return nil
+    }()
 
     /// Bytes in use by the data file (last used page × page size), for space accounting.
     public func usedBytes() throws -> Int {

@@ -11,7 +11,13 @@ public final class Transaction: @unchecked Sendable {
     /// Value bytes stored by this transaction and its committed children: about how much its
     /// commit will write.
     private(set) var bytesStored = 0
+    /// Where this transaction and its committed children stored values of at least
+    /// ``largeValueSize`` bytes: the write queue drops their pages from the page cache once
+    /// they are durable (see ``Environment/dropFromPageCache(_:)``).
+    private(set) var largeValues: [(db: Database, key: [UInt8])] = []
     private let parent: Transaction?
+    /// Values this large are bulk data (object chunks), not index pages.
+    public static let largeValueSize = 256 << 10
 
     init(environment: Environment, parent: Transaction?, readOnly: Bool) throws(LMDBError) {
         var txn: OpaquePointer?
@@ -35,6 +41,7 @@ public final class Transaction: @unchecked Sendable {
         finished = true
         try check(mdb_txn_commit(handle))
         parent?.bytesStored &+= bytesStored
+        parent?.largeValues.append(contentsOf: largeValues)
     }
 
     /// Abandons the transaction and its changes.
@@ -65,7 +72,7 @@ public final class Transaction: @unchecked Sendable {
             var kv = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
             var vv = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
             try check(mdb_put(handle, db.dbi, &kv, &vv, noOverwrite ? UInt32(MDB_NOOVERWRITE) : 0))
-            bytesStored &+= value.count
+            stored(db, key: key, size: value.count)
         }
     }
 
@@ -80,9 +87,14 @@ public final class Transaction: @unchecked Sendable {
             var kv = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
             var vv = MDB_val(mv_size: size, mv_data: nil)
             try check(mdb_put(handle, db.dbi, &kv, &vv, UInt32(MDB_RESERVE)))
-            bytesStored &+= size
+            stored(db, key: key, size: size)
             try fill(UnsafeMutableRawBufferPointer(start: vv.mv_data, count: size))
         }
+    }
+
+    private func stored(_ db: Database, key: [UInt8], size: Int) {
+        bytesStored &+= size
+        if size >= Self.largeValueSize { largeValues.append((db, key)) }
     }
 
     /// Deletes `key`; returns false when it was not there.

@@ -27,6 +27,7 @@ public final class WriteQueue: @unchecked Sendable {
         var committedBatches = 0
         var committedJobs = 0
         var writebackCalls = 0
+        var droppedBytes = 0
 
         init(environment: Environment, maxBatch: Int) {
             self.environment = environment
@@ -76,11 +77,9 @@ public final class WriteQueue: @unchecked Sendable {
                 batch.forEach { $0.complete(.failure(error)) }
                 return true
             }
-            condition.lock()
-            committedBatches += 1
-            committedJobs += batch.count
-            condition.unlock()
+            count(batch)
             batch.forEach { $0.complete(.success(())) }
+            dropLargeValues(of: txn)
             return true
         }
 
@@ -94,6 +93,21 @@ public final class WriteQueue: @unchecked Sendable {
             writeback.begin()
             defer { writeback.end() }
             try txn.commit()
+        }
+
+        func count(_ batch: [Job]) {
+            condition.withLock {
+                committedBatches += 1
+                committedJobs += batch.count
+            }
+        }
+
+        /// After a durable commit, once its callers are resumed: drops the pages of its large
+        /// values from the page cache (see ``Environment/dropFromPageCache(_:)``).
+        func dropLargeValues(of txn: Transaction) {
+            guard !txn.largeValues.isEmpty else { return }
+            let dropped = environment.dropFromPageCache(txn.largeValues)
+            condition.withLock { droppedBytes += dropped }
         }
 
         func runBatch(_ batch: [Job]) {
@@ -129,11 +143,9 @@ public final class WriteQueue: @unchecked Sendable {
             }
             do {
                 try commit(parent)
-                condition.lock()
-                committedBatches += 1
-                committedJobs += batch.count
-                condition.unlock()
+                count(batch)
                 for (job, result) in zip(batch, results) { job.complete(result) }
+                dropLargeValues(of: parent)
             } catch {
                 // Nothing of this batch reached the disk: every job fails, even those that ran.
                 for (job, result) in zip(batch, results) {
@@ -150,6 +162,8 @@ public final class WriteQueue: @unchecked Sendable {
     public var committedJobs: Int { core.condition.withLock { core.committedJobs } }
     /// How many times large commits had their pages pushed to disk early (see ``WritebackPump``).
     public var writebackCalls: Int { core.condition.withLock { core.writebackCalls } }
+    /// Bytes of committed large values whose pages were dropped from the page cache.
+    public var droppedBytes: Int { core.condition.withLock { core.droppedBytes } }
 
     /// - Parameter maxBatch: the most jobs that share one commit.
     public init(environment: Environment, maxBatch: Int = 512) {

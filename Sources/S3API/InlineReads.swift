@@ -13,9 +13,10 @@ import NIOHTTPTypes
 /// normal path: ``S3Request`` routing, ``S3Server/authenticate(_:)``,
 /// ``S3Server/getObject(_:bucket:key:head:)`` and ``S3Server/finish(_:request:requestId:)``.
 /// Only a response that can be written whole is sent from here. Anything else (an error of
-/// any kind, a body larger than one slice of the map, a request with a body or `Expect`) is
-/// passed on to Hummingbird untouched, and the normal path answers it from scratch: nothing
-/// has been written by then, so the client sees exactly what it would have seen anyway.
+/// any kind, a body larger than one slice of the map or large enough to be read from disk, a
+/// request with a body or `Expect`) is passed on to Hummingbird untouched, and the normal path
+/// answers it from scratch: nothing has been written by then, so the client sees exactly what
+/// it would have seen anyway.
 extension S3Server {
     /// The whole response to `head` if it is a GET/HEAD of an object that can be answered at
     /// once, or nil to let the normal path answer.
@@ -34,8 +35,10 @@ extension S3Server {
             request.remoteAddress = remoteAddress
             try authenticate(&request)
             var response = try getObject(request, bucket: bucket, key: key, head: isHead)
-            // More than one chunk is never one slice: leave it to the streaming path at once.
-            if case .object(let reader, let range) = response.body, range.count > UInt64(reader.record.chunkSize) {
+            // More than one chunk is never one slice, and a large body may have to come from
+            // disk, which must not stall the event loop: leave both to the normal path at once.
+            if case .object(let reader, let range) = response.body,
+               range.count > UInt64(reader.record.chunkSize) || (!isHead && reader.mayReadFromDisk) {
                 reader.close()
                 return nil
             }

@@ -32,6 +32,20 @@ private func byteOrderLess(_ a: [UInt8], _ b: [UInt8]) -> Bool {
 
 private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 
+/// The type of the file system holding `path` (its longest mount point prefix in /proc/mounts).
+private func fileSystemType(of path: String) -> String? {
+    guard let mounts = try? String(contentsOfFile: "/proc/mounts", encoding: .utf8) else { return nil }
+    var best: (point: String, type: String)?
+    for line in mounts.split(separator: "\n") {
+        let fields = line.split(separator: " ")
+        guard fields.count >= 3 else { continue }
+        let point = String(fields[1])
+        let covers = path == point || path.hasPrefix(point == "/" ? "/" : point + "/")
+        if covers && point.count >= (best?.point.count ?? -1) { best = (point, String(fields[2])) }
+    }
+    return best?.type
+}
+
 /// Named flags set from any thread, polled by the test.
 private final class Flags: @unchecked Sendable {
     private let lock = NSLock()
@@ -440,6 +454,60 @@ final class LMDBTests: XCTestCase {
             XCTAssertEqual(try txn.get(db, key: bytes("big-a")), Array(big[..<(2 << 20)]))
             XCTAssertEqual(try txn.get(db, key: bytes("big-b")), big)
             XCTAssertEqual(try txn.get(db, key: bytes("small-19")), bytes("v19"))
+        }
+    }
+
+    /// Once committed, the pages of large values (object chunks) leave the page cache and the
+    /// pages of small values stay; both read back intact.
+    func testLargeValuesLeaveThePageCacheOnceCommitted() async throws {
+        // On a disk-backed file system: /tmp may be tmpfs, whose pages never leave memory.
+        var path = makeDirectory()
+        if fileSystemType(of: path) == "tmpfs" {
+            path = FileManager.default.currentDirectoryPath + "/.build/lmdbtests-\(UUID().uuidString)"
+            addTeardownBlock { [path] in try? FileManager.default.removeItem(atPath: path) }
+        }
+        try XCTSkipIf(fileSystemType(of: path) == "tmpfs", "no disk-backed directory to test in")
+        let env = try Environment(path: path, mapSize: 64 << 20)
+        let db = try env.openDatabase("t")
+        let queue = WriteQueue(environment: env)
+        defer { queue.shutdown() }
+        let big = (0..<(16 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ $0 >> 9) }
+        let edge = Array(big[..<Transaction.largeValueSize])
+        let belowEdge = Array(big[..<(Transaction.largeValueSize - 1)])
+        try await queue.write { txn in
+            try txn.put(db, key: bytes("big"), value: big)
+            try txn.put(db, key: bytes("edge"), value: edge)
+            try txn.put(db, key: bytes("below"), value: belowEdge)
+            try txn.put(db, key: bytes("small"), value: bytes("tiny"))
+        }
+        // A large value fills overflow pages of its own, the first starting with a 16-byte header.
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        func pages(_ count: Int) -> Int { (16 + count + page - 1) / page * page }
+        let expected = pages(big.count) + pages(edge.count)
+        let deadline = Date().addingTimeInterval(10)
+        while queue.droppedBytes < expected && Date() < deadline { try await Task.sleep(nanoseconds: 1_000_000) }
+        XCTAssertEqual(queue.droppedBytes, expected, "exactly the pages of the values of at least largeValueSize bytes")
+
+        /// How many of the pages under `value` are in the page cache (mincore does not fault them in).
+        func residentPages(_ value: UnsafeRawBufferPointer) -> (resident: Int, total: Int) {
+            let start = Int(bitPattern: value.baseAddress!) / page * page
+            let end = (Int(bitPattern: value.baseAddress!) + value.count + page - 1) / page * page
+            var vector = [UInt8](repeating: 0, count: (end - start) / page)
+            XCTAssertEqual(mincore(UnsafeMutableRawPointer(bitPattern: start), end - start, &vector), 0)
+            return (vector.filter { $0 & 1 != 0 }.count, vector.count)
+        }
+        try env.read { txn in
+            // The kernel drops only whole folios inside the range, and a large folio can hold
+            // the value's first or last pages together with a neighbour's: those may stay.
+            let bigPages = residentPages(try XCTUnwrap(try bytes("big").withUnsafeBytes { try txn.get(db, key: $0) }))
+            XCTAssertLessThanOrEqual(bigPages.resident, bigPages.total / 4, "\(bigPages.resident) of \(bigPages.total) pages still cached")
+            let belowPages = residentPages(try XCTUnwrap(try bytes("below").withUnsafeBytes { try txn.get(db, key: $0) }))
+            XCTAssertEqual(belowPages.resident, belowPages.total, "a value under the threshold stays cached")
+            let smallPages = residentPages(try XCTUnwrap(try bytes("small").withUnsafeBytes { try txn.get(db, key: $0) }))
+            XCTAssertEqual(smallPages.resident, smallPages.total, "small values and the tree stay cached")
+            XCTAssertEqual(try txn.get(db, key: bytes("big")), big)
+            XCTAssertEqual(try txn.get(db, key: bytes("edge")), edge)
+            XCTAssertEqual(try txn.get(db, key: bytes("below")), belowEdge)
         }
     }
 
