@@ -13,6 +13,8 @@ public final class Environment: @unchecked Sendable {
     public let maxKeySize: Int
     /// The data file's page size.
     let pageSize: Int
+    /// The address of the data file's memory map (see ``dropFromPageCache(_:)``).
+    private let mapBase: Int?
 
     /// Opens (creating if needed) the environment in directory `path`.
     /// - Parameters:
@@ -37,6 +39,7 @@ public final class Environment: @unchecked Sendable {
         self.maxKeySize = Int(mdb_env_get_maxkeysize(env))
         var stat = MDB_stat()
         self.pageSize = mdb_env_stat(env, &stat) == 0 ? Int(stat.ms_psize) : 4096
+        self.mapBase = Self.mapBase(of: env)
     }
 
     deinit {
@@ -139,14 +142,14 @@ public final class Environment: @unchecked Sendable {
         return merged.reduce(0) { $0 + $1.count }
     }
 
-    /// Where the data file is mapped in this process, read once from /proc/self/maps (LMDB's
-    /// `me_mapaddr` is only filled in for MDB_FIXEDMAP); nil where that cannot be found.
-    /// The map does not move: the map size is set once, before the environment opens.
-    private lazy var mapBase: Int? = {
-        guard let fd = dataFileDescriptor else { return nil }
+    /// Where the data file of `env` is mapped in this process, read from /proc/self/maps
+    /// (LMDB's `me_mapaddr` is only filled in for MDB_FIXEDMAP); nil where that cannot be
+    /// found. The map does not move: the map size is set once, before the environment opens.
+    private static func mapBase(of env: OpaquePointer) -> Int? {
+        var fd: Int32 = -1
         var st = stat()
         var info = MDB_envinfo()
-        guard fstat(fd, &st) == 0, mdb_env_info(handle, &info) == 0,
+        guard mdb_env_get_fd(env, &fd) == 0, fstat(fd, &st) == 0, mdb_env_info(env, &info) == 0,
               let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return nil }
         // "start-end perms offset major:minor inode path"
         for line in maps.split(separator: "\n") {
@@ -156,7 +159,7 @@ public final class Environment: @unchecked Sendable {
             if bounds.count == 2 && bounds[1] - bounds[0] == info.me_mapsize { return bounds[0] }
         }
         return nil
-    }()
+    }
 
     /// Bytes in use by the data file (last used page × page size), for space accounting.
     public func usedBytes() throws -> Int {
