@@ -129,6 +129,26 @@ public final class ObjectReader: @unchecked Sendable {
 
     private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
+    /// Whether the slice that ``slice(at:end:)`` returns for these arguments is all in the page
+    /// cache now, so reading it will not wait for the disk (`mincore`, which faults nothing in).
+    /// Always true for bodies that are never dropped from the cache.
+    public func isCached(at offset: UInt64, end: UInt64) -> Bool {
+        guard mayReadFromDisk else { return true }
+        #if canImport(Glibc)
+        guard let bytes = try? locate(at: offset, end: end), let base = bytes.baseAddress else { return false }
+        let start = UInt(bitPattern: base) & ~UInt(Self.pageSize - 1)
+        let length = Int(UInt(bitPattern: base) + UInt(bytes.count) - start)
+        let pages = (length + Self.pageSize - 1) / Self.pageSize
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: pages) { vector in
+            guard let pointer = UnsafeMutableRawPointer(bitPattern: start),
+                  mincore(pointer, length, vector.baseAddress) == 0 else { return false }
+            return vector.allSatisfy { $0 & 1 != 0 }
+        }
+        #else
+        return false
+        #endif
+    }
+
     /// Visits the bytes in `range` (offsets into the body) slice by slice, in order.
     public func forEachSlice(in range: Range<UInt64>, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         var offset = range.lowerBound

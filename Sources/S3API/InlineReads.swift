@@ -36,7 +36,8 @@ extension S3Server {
             try authenticate(&request)
             var response = try getObject(request, bucket: bucket, key: key, head: isHead)
             // More than one chunk is never one slice, and a large body may have to come from
-            // disk, which must not stall the event loop: leave both to the normal path at once.
+            // disk, which must not stall the event loop (the normal path reads it on a thread
+            // pool): leave both to the normal path at once.
             if case .object(let reader, let range) = response.body,
                range.count > UInt64(reader.record.chunkSize) || (!isHead && reader.mayReadFromDisk) {
                 reader.close()

@@ -69,10 +69,13 @@ extension S3Server {
     func copy(_ reader: ObjectReader, range: Range<UInt64>, into upload: ObjectUpload) async throws {
         var offset = range.lowerBound
         while offset < range.upperBound {
-            let slice = try reader.slice(at: offset, end: range.upperBound)
-            upload.append(slice)
-            reader.release(slice)
-            offset += UInt64(slice.count)
+            let from = offset
+            offset += try await reader.readingMap(at: from, end: range.upperBound) {
+                let slice = try reader.slice(at: from, end: range.upperBound)
+                upload.append(slice)
+                reader.release(slice)
+                return UInt64(slice.count)
+            }
             try await upload.flushIfNeeded()
         }
     }

@@ -139,6 +139,31 @@ final class ObjectTests: XCTestCase {
         reader.close()
     }
 
+    /// Which bodies may come from disk, and `isCached` once a slice has been read: small bodies
+    /// always count as cached, a large body's slice does after it was read. (That the pages of
+    /// large values leave the cache after their commit is LMDBTests' page-cache test.)
+    func testLargeBodiesMayComeFromDiskAndAreCachedOnceRead() async throws {
+        let (store, bucket) = try await storeWithBucket()
+        let small = pseudoRandomBytes(count: Transaction.largeValueSize - 1, seed: 11)
+        let large = pseudoRandomBytes(count: 2 * mib + 5, seed: 12)
+        try await store.putObject(bucket: bucket, key: "small", body: small)
+        try await store.putObject(bucket: bucket, key: "large", body: large)
+
+        let smallReader = try store.openObject(bucket: "bucket", key: "small")
+        XCTAssertFalse(smallReader.mayReadFromDisk)
+        XCTAssertTrue(smallReader.isCached(at: 0, end: UInt64(small.count)))
+        smallReader.close()
+
+        let reader = try store.openObject(bucket: "bucket", key: "large")
+        XCTAssertTrue(reader.mayReadFromDisk)
+        let end = UInt64(large.count)
+        let slice = try reader.slice(at: UInt64(mib) + 7, end: end)
+        XCTAssertEqual(Array(slice), Array(large[(mib + 7)..<(2 * mib)]))
+        XCTAssertTrue(reader.isCached(at: UInt64(mib) + 7, end: end), "a slice just read is in the page cache")
+        XCTAssertFalse(reader.isCached(at: end, end: end + 1), "outside the body: not readable, so not cached")
+        reader.close()
+    }
+
     func testBodiesThatAreExactMultiplesOfTheChunkSize() async throws {
         let (store, bucket) = try await storeWithBucket()
         for (key, size, seed) in [("one", mib, UInt64(2)), ("four", 4 * mib, 3), ("eight", 8 * mib, 4), ("one-plus", mib + 1, 5)] {
