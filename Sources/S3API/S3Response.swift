@@ -59,8 +59,8 @@ struct S3Response: Sendable {
         case streamed(HTTPResponse, ObjectReader, first: ByteBuffer?, rest: Range<UInt64>)
     }
 
-    /// Sets Content-Length and takes the first slice of an object body. HEAD responses carry
-    /// the headers (Content-Length included) only.
+    /// Sets Content-Length and takes the first slice of an object body (unless the body may
+    /// have to come from disk). HEAD responses carry the headers (Content-Length included) only.
     consuming func prepare(isHead: Bool) throws -> Prepared {
         var headers = headers
         switch body {
