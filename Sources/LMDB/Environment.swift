@@ -113,8 +113,7 @@ public final class Environment: @unchecked Sendable {
     /// Pages mapped by a reader at that moment are left in place by the kernel.
     @discardableResult
     func dropFromPageCache(_ values: [(db: Database, key: [UInt8])]) -> Int {
-        guard !values.isEmpty, let fd = dataFileDescriptor else { return 0 }
-        guard let map = mapBase else { return 0 }
+        guard !values.isEmpty, let fd = dataFileDescriptor, let map = mapBase else { return 0 }
         var ranges: [Range<Int>] = []
         try? read { txn in
             for (db, key) in values {

@@ -27,7 +27,7 @@ public final class ObjectReader: @unchecked Sendable {
 
     /// Whether reading the body may wait for the disk: chunks of a body this large are dropped
     /// from the page cache once written (see ``Transaction/largeValueSize``), so the first
-    /// read after an upload comes from disk. Bodies this large are never read on an event loop.
+    /// read after an upload comes from disk. ``isCached(at:end:)`` tells whether a slice is.
     public var mayReadFromDisk: Bool { record.size >= UInt64(Transaction.largeValueSize) }
 
     /// The bytes of chunk `index` of a single-piece object, valid until ``close()``.

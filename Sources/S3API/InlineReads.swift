@@ -13,8 +13,8 @@ import NIOHTTPTypes
 /// normal path: ``S3Request`` routing, ``S3Server/authenticate(_:)``,
 /// ``S3Server/getObject(_:bucket:key:head:)`` and ``S3Server/finish(_:request:requestId:)``.
 /// Only a response that can be written whole is sent from here. Anything else (an error of
-/// any kind, a body larger than one slice of the map or large enough to be read from disk, a
-/// request with a body or `Expect`) is passed on to Hummingbird untouched, and the normal path
+/// any kind, a body larger than one slice of the map or not in the page cache, a request
+/// with a body or `Expect`) is passed on to Hummingbird untouched, and the normal path
 /// answers it from scratch: nothing has been written by then, so the client sees exactly what
 /// it would have seen anyway.
 extension S3Server {
@@ -35,11 +35,10 @@ extension S3Server {
             request.remoteAddress = remoteAddress
             try authenticate(&request)
             var response = try getObject(request, bucket: bucket, key: key, head: isHead)
-            // More than one chunk is never one slice, and a large body may have to come from
-            // disk, which must not stall the event loop (the normal path reads it on a thread
-            // pool): leave both to the normal path at once.
-            if case .object(let reader, let range) = response.body,
-               range.count > UInt64(reader.record.chunkSize) || (!isHead && reader.mayReadFromDisk) {
+            // More than one chunk is never one slice: leave it to the streaming path at once.
+            // (A slice not in the page cache comes back from `prepare` as streamed: the normal
+            // path reads it on a thread pool, not on this event loop.)
+            if case .object(let reader, let range) = response.body, range.count > UInt64(reader.record.chunkSize) {
                 reader.close()
                 return nil
             }

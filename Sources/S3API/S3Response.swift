@@ -52,15 +52,15 @@ struct S3Response: Sendable {
 
     /// A response ready for the wire: whole (head and all of the body, written at once), or
     /// streamed (the first slice of an object now, the rest read from the snapshot as the
-    /// connection takes it). A body that may have to come from disk is not read here at all
-    /// (`first` is nil): the async path reads it off the event loops.
+    /// connection takes it). A first slice that is not in the page cache is not read here at
+    /// all (`first` is nil): the async path reads it off the event loops.
     enum Prepared {
         case whole(HTTPResponse, ByteBuffer?)
         case streamed(HTTPResponse, ObjectReader, first: ByteBuffer?, rest: Range<UInt64>)
     }
 
-    /// Sets Content-Length and takes the first slice of an object body (unless the body may
-    /// have to come from disk). HEAD responses carry the headers (Content-Length included) only.
+    /// Sets Content-Length and takes the first slice of an object body (unless reading it may
+    /// wait for the disk). HEAD responses carry the headers (Content-Length included) only.
     consuming func prepare(isHead: Bool) throws -> Prepared {
         var headers = headers
         switch body {
@@ -82,7 +82,9 @@ struct S3Response: Sendable {
                 reader.close()
                 return .whole(head, nil)
             }
-            if reader.mayReadFromDisk { return .streamed(head, reader, first: nil, rest: range) }
+            if !reader.isCached(at: range.lowerBound, end: range.upperBound) {
+                return .streamed(head, reader, first: nil, rest: range)
+            }
             let first: ByteBuffer
             do {
                 first = try Self.copySlice(reader, at: range.lowerBound, end: range.upperBound)
