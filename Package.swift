@@ -119,7 +119,11 @@ let package = Package(
         .testTarget(name: "DigestsTests", dependencies: ["Digests"]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "Digests"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),
-        .testTarget(name: "S3APITests", dependencies: ["S3API"]),
+        .testTarget(name: "S3APITests", dependencies: [
+            "S3API",
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
         .testTarget(name: "S3EventsTests", dependencies: ["S3Events"]),
         .testTarget(name: "IndexServiceTests", dependencies: ["IndexService", "S3Events"]),
     ]

@@ -6,6 +6,11 @@ come back in request order and a read must see the write pipelined before it.
 moto's werkzeug server handles one request per read, so these are shoebox_only.
 """
 
+import os
+import signal
+import socket
+import time
+
 import pytest
 
 import s3support as sup
@@ -91,3 +96,121 @@ def test_many_pipelined_reads_keep_their_order(s3, bucket, endpoint):
             assert status == 200 and body == bodies[key], f"response {i} is not {key}'s body"
     finally:
         conn.close()
+
+
+# The front of each connection reads request heads itself and answers small reads without
+# NIO's HTTP codec; everything else is handed to NIO as the bytes that arrived. These check
+# the seams: heads split across reads, requests it hands on, and where the connection ends.
+
+def test_head_arriving_a_few_bytes_at_a_time_is_answered(s3, bucket, endpoint):
+    body = sup.deterministic_body("trickle", 777)
+    s3.put_object(Bucket=bucket, Key="trickle", Body=body)
+    request = sup.raw_request_head("GET", f"{endpoint}/{bucket}/trickle")
+    conn = sup.RawHTTP(endpoint)
+    try:
+        for start in range(0, len(request), 7):
+            conn.send(request[start:start + 7])
+            time.sleep(0.002)
+        status, headers, got = _read_response(conn)
+        assert status == 200 and got == body
+        # And the connection still serves the next one.
+        conn.send(request)
+        status, _, got = _read_response(conn)
+        assert status == 200 and got == body
+    finally:
+        conn.close()
+
+
+def test_request_body_is_never_read_as_a_request(s3, bucket, endpoint):
+    """A GET carrying a body that looks like a request: only the outer request is answered,
+    and the request after it is answered next, so no request hides inside another."""
+    body = sup.deterministic_body("outer", 100)
+    s3.put_object(Bucket=bucket, Key="outer", Body=body)
+    s3.put_object(Bucket=bucket, Key="after", Body=b"after")
+    hidden = sup.raw_request_head("DELETE", f"{endpoint}/{bucket}/outer")
+    conn = sup.RawHTTP(endpoint)
+    try:
+        conn.send(sup.raw_request_head("GET", f"{endpoint}/{bucket}/outer", body=hidden) + hidden
+                  + sup.raw_request_head("GET", f"{endpoint}/{bucket}/after"))
+        status, _, got = _read_response(conn)
+        assert status == 200 and got == body
+        status, _, got = _read_response(conn)
+        assert status == 200 and got == b"after"
+        assert conn.read_head(timeout=0.5) is None, "a third response: the body was read as a request"
+    finally:
+        conn.close()
+    assert s3.get_object(Bucket=bucket, Key="outer")["Body"].read() == body
+
+
+def test_chunked_upload_then_reads_on_one_connection(s3, bucket, endpoint):
+    """Transfer-Encoding hands the rest of the connection to NIO's codec: what follows is
+    still answered, in order."""
+    s3.put_object(Bucket=bucket, Key="te/read", Body=b"read me")
+    payload = sup.deterministic_body("te", 3000)
+    signed = sup.sign_headers("PUT", f"{endpoint}/{bucket}/te/put", body=payload, headers={"Transfer-Encoding": "chunked"})
+    signed.setdefault("Host", endpoint.split("//", 1)[1])
+    head = (f"PUT /{bucket}/te/put HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in signed.items()) + "\r\n").encode()
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(payload[i:i + 1000]), payload[i:i + 1000]) for i in range(0, 3000, 1000)) + b"0\r\n\r\n"
+    conn = sup.RawHTTP(endpoint)
+    try:
+        conn.send(head + chunked + sup.raw_request_head("GET", f"{endpoint}/{bucket}/te/read")
+                  + sup.raw_request_head("GET", f"{endpoint}/{bucket}/te/read"))
+        status, _, got = _read_response(conn)
+        assert status in (200, 411, 501), (status, got)
+        for _ in range(2):
+            status, _, got = _read_response(conn)
+            assert status == 200 and got == b"read me"
+    finally:
+        conn.close()
+
+
+def test_answers_reach_a_client_that_stopped_sending(s3, bucket, endpoint):
+    """A client may send its requests and shut down its side at once."""
+    s3.put_object(Bucket=bucket, Key="halfclose", Body=b"still here")
+    conn = sup.RawHTTP(endpoint)
+    try:
+        conn.send(sup.raw_request_head("GET", f"{endpoint}/{bucket}/halfclose") * 3)
+        conn.sock.shutdown(socket.SHUT_WR)
+        for _ in range(3):
+            status, _, got = _read_response(conn)
+            assert status == 200 and got == b"still here"
+    finally:
+        conn.close()
+
+
+def test_http10_request_is_answered(s3, bucket, endpoint):
+    """HTTP/1.0 is left to NIO's codec; it is answered all the same."""
+    s3.put_object(Bucket=bucket, Key="old", Body=b"old client")
+    head = sup.raw_request_head("GET", f"{endpoint}/{bucket}/old").replace(b" HTTP/1.1\r\n", b" HTTP/1.0\r\n", 1)
+    conn = sup.RawHTTP(endpoint)
+    try:
+        conn.send(head)
+        status, headers, got = _read_response(conn)
+        assert status == 200 and got == b"old client"
+    finally:
+        conn.close()
+
+
+def test_graceful_shutdown_closes_idle_connections(tmp_path):
+    """SIGTERM: connections between requests are closed and the server exits promptly, even
+    when every request on them was answered by the fast path."""
+    server = sup.ServerProcess(sup.TARGET, tmp_path / "data", tmp_path)
+    server.start()
+    try:
+        s3 = sup.make_client(server.endpoint)
+        s3.create_bucket(Bucket="quiesce")
+        s3.put_object(Bucket="quiesce", Key="k", Body=b"x")
+        conns = [sup.RawHTTP(server.endpoint) for _ in range(3)]
+        for conn in conns:
+            conn.send(sup.raw_request_head("GET", f"{server.endpoint}/quiesce/k"))
+            status, _, got = _read_response(conn)
+            assert status == 200 and got == b"x"
+        started = time.monotonic()
+        os.kill(server.proc.pid, signal.SIGTERM)
+        server.proc.wait(timeout=10)
+        assert time.monotonic() - started < 5
+        for conn in conns:
+            assert conn.closed_by_server(timeout=1)
+            conn.close()
+    finally:
+        server.kill9()

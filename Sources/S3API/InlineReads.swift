@@ -2,6 +2,7 @@ import HTTPTypes
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOHTTPTypes
 
 /// Small object reads answered on the event loop, without the async request machinery.
@@ -21,7 +22,6 @@ extension S3Server {
     /// The whole response to `head` if it is a GET/HEAD of an object that can be answered at
     /// once, or nil to let the normal path answer.
     func inlineResponse(to head: HTTPRequest, remoteAddress: SocketAddress?) -> (head: HTTPResponse, body: ByteBuffer?)? {
-        guard InlineReadHandler.mayAnswer(head) else { return nil }
         let requestId = Self.newRequestId()
         do {
             var request = try S3Request(head: head, body: RequestBody(buffer: ByteBuffer()), requestId: requestId, domain: options.domain)
@@ -56,75 +56,154 @@ extension S3Server {
     }
 }
 
-/// Sits between Hummingbird's connection-state handler and its async channel; answers what
-/// ``S3Server/inlineResponse(to:remoteAddress:)`` can and passes every other request on whole.
+/// The front of every HTTP/1 connection: answers small object reads straight from the bytes
+/// on the wire and hands every other request to NIO's codec and Hummingbird, untouched.
 ///
-/// HTTP/1.1 answers requests in order, so a request is answered here only when every request
-/// passed on before it has had its response written (responses pass back through this
-/// handler, which counts them), and only while the connection is writable (otherwise the
-/// async path's backpressure applies). The connection-state handler sees every request and
-/// response either way, so idle timeouts and graceful shutdown behave the same.
-final class InlineReadHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+/// It sits next to the socket (after TLS, before NIO's HTTP/1 encoder and decoder). Each
+/// request head is read with ``HTTP1RequestHead`` (a strict subset of HTTP/1.1). A GET or
+/// HEAD that ``S3Server/inlineResponse(to:remoteAddress:)`` can answer whole is answered here
+/// and its bytes never reach NIO's codec. Any other request (its head, then exactly
+/// `Content-Length` bytes of body) is passed on as the bytes that arrived, so NIO parses it as
+/// if this handler were not there. A head outside the subset hands the rest of the connection
+/// to NIO for good.
+///
+/// HTTP/1.1 answers requests in order: a request is answered here only when every request
+/// passed on before it has had its response end written (``NIOSideRequests`` reports each)
+/// and the connection is writable; otherwise it is passed on too.
+///
+/// Because requests answered here never reach Hummingbird's connection-state handler, the idle
+/// timeout and the graceful-shutdown close live here (that handler gets no idle timeout).
+final class HTTP1FastPath: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
+
+    private enum Mode {
+        /// At the start of a request head.
+        case heads
+        /// Inside the body of a request passed on: this many bytes of it still go to NIO.
+        case body(remaining: Int)
+        /// Everything goes to NIO from here on.
+        case passing
+        /// A response here said `Connection: close`; nothing more is read.
+        case closed
+    }
 
     private let server: S3Server
-    /// The head of a request that may be answered here, held until its end arrives.
-    private var held: HTTPRequest?
-    /// Inside a request being passed on (its remaining parts follow it).
-    private var passing = false
-    /// Requests passed on whose response end has not yet been written.
-    private var unanswered = 0
+    private let idleTimeout: TimeAmount
+    private var mode = Mode.heads
+    /// Bytes read but not yet answered or passed on (an incomplete head).
+    private var pending: ByteBuffer?
+    /// Requests NIO's decoder has read whose response end has not been written yet. Passing a
+    /// head's bytes on makes the decoder read it at once, so this counts every request passed
+    /// on, also those after the connection is handed to NIO for good.
+    private var nioInFlight = 0
+    private var lastActivity = NIODeadline.now()
+    private var idleTask: Scheduled<Void>?
+    private var quiescing = false
     private var needsFlush = false
     private var flushScheduled = false
-    private var removed = false
+    /// This handler's context, while it is in the pipeline.
+    private var context: ChannelHandlerContext?
 
-    init(server: S3Server) {
+    init(server: S3Server, idleTimeout: TimeAmount) {
         self.server = server
+        self.idleTimeout = idleTimeout
+    }
+
+    /// ``NIOSideRequests`` saw NIO's decoder produce a request head.
+    func nioSideStarted() {
+        nioInFlight += 1
+    }
+
+    /// ``NIOSideRequests`` saw NIO's side write the end of a response.
+    func nioSideEnded() {
+        nioInFlight -= 1
+        lastActivity = .now()
+        if quiescing, nioInFlight == 0, let context { context.close(promise: nil) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            if unanswered == 0, !passing, context.channel.isWritable, Self.mayAnswer(head) {
-                held = head
+        lastActivity = .now()
+        switch mode {
+        case .passing:
+            context.fireChannelRead(data)
+            return
+        case .closed:
+            return
+        case .heads, .body:
+            break
+        }
+        var bytes = unwrapInboundIn(data)
+        if var buffer = pending, buffer.readableBytes > 0 {
+            pending = nil
+            buffer.writeBuffer(&bytes)
+            bytes = buffer
+        }
+        process(&bytes, context: context)
+        pending = bytes.readableBytes > 0 ? bytes : nil
+    }
+
+    private func process(_ bytes: inout ByteBuffer, context: ChannelHandlerContext) {
+        while bytes.readableBytes > 0 {
+            switch mode {
+            case .passing, .closed:
                 return
-            }
-            pass(head, context: context)
-        case .body:
-            if let head = held {
-                held = nil
-                pass(head, context: context)
-            }
-            context.fireChannelRead(data)
-        case .end:
-            if let head = held {
-                held = nil
-                if let answer = server.inlineResponse(to: head, remoteAddress: context.channel.remoteAddress) {
-                    context.write(wrapOutboundOut(.head(answer.head)), promise: nil)
-                    if let body = answer.body { context.write(wrapOutboundOut(.body(body)), promise: nil) }
-                    if Self.wantsClose(head) {
-                        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-                        context.close(promise: nil)
-                    } else {
-                        context.write(wrapOutboundOut(.end(nil)), promise: nil)
-                        needsFlush = true
-                    }
+            case .body(let remaining):
+                let count = min(remaining, bytes.readableBytes)
+                context.fireChannelRead(wrapInboundOut(bytes.readSlice(length: count)!))
+                mode = remaining == count ? .heads : .body(remaining: remaining - count)
+            case .heads:
+                let scan = bytes.withUnsafeReadableBytes { HTTP1RequestHead.scan($0) }
+                switch scan {
+                case .incomplete:
                     return
+                case .unframeable:
+                    mode = .passing
+                    context.fireChannelRead(wrapInboundOut(bytes))
+                    bytes.moveReaderIndex(to: bytes.writerIndex)
+                    return
+                case .head(let head):
+                    if let request = head.request, nioInFlight == 0, !quiescing, context.channel.isWritable,
+                       let answer = server.inlineResponse(to: request, remoteAddress: context.channel.remoteAddress) {
+                        bytes.moveReaderIndex(forwardBy: head.length)
+                        write(answer, context: context)
+                        if head.wantsClose {
+                            mode = .closed
+                            context.flush()
+                            context.close(promise: nil)
+                            return
+                        }
+                        continue
+                    }
+                    context.fireChannelRead(wrapInboundOut(bytes.readSlice(length: head.length)!))
+                    if head.bodyLength > 0 { mode = .body(remaining: head.bodyLength) }
+                    // After `Connection: close` NIO's side closes once it has answered.
+                    if head.wantsClose { mode = .passing }
                 }
-                pass(head, context: context)
             }
-            passing = false
-            context.fireChannelRead(data)
         }
     }
 
-    private func pass(_ head: HTTPRequest, context: ChannelHandlerContext) {
-        passing = true
-        unanswered += 1
-        context.fireChannelRead(wrapInboundOut(.head(head)))
+    /// The response as HTTP/1.1 bytes: what NIO's encoder writes for the same head.
+    private func write(_ answer: (head: HTTPResponse, body: ByteBuffer?), context: ChannelHandlerContext) {
+        var out = context.channel.allocator.buffer(capacity: 512)
+        out.writeStaticString("HTTP/1.1 ")
+        out.writeString(String(answer.head.status.code))
+        out.writeStaticString(" ")
+        out.writeString(answer.head.status.reasonPhrase)
+        out.writeStaticString("\r\n")
+        for field in answer.head.headerFields {
+            out.writeString(field.name.rawName)
+            out.writeStaticString(": ")
+            out.writeString(field.value)
+            out.writeStaticString("\r\n")
+        }
+        out.writeStaticString("\r\n")
+        context.write(wrapOutboundOut(.byteBuffer(out)), promise: nil)
+        if let body = answer.body { context.write(wrapOutboundOut(.byteBuffer(body)), promise: nil) }
+        needsFlush = true
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -135,46 +214,126 @@ final class InlineReadHandler: ChannelDuplexHandler, RemovableChannelHandler {
             flushScheduled = true
             context.eventLoop.assumeIsolatedUnsafeUnchecked().execute { [self] in
                 flushScheduled = false
-                needsFlush = false
-                if !removed { context.flush() }
+                if needsFlush, self.context != nil {
+                    needsFlush = false
+                    context.flush()
+                }
             }
         }
         context.fireChannelReadComplete()
     }
 
+    func flush(context: ChannelHandlerContext) {
+        needsFlush = false
+        context.flush()
+    }
+
+    // MARK: idle timeout and graceful shutdown
+
+    /// No request in flight on NIO's side (a body still being passed on belongs to one, unless
+    /// its response has already ended). Requests answered here are never in flight: they are
+    /// answered within the read that completed them. A partial head does not count, as with
+    /// Hummingbird's own idle check.
+    private var isIdle: Bool { nioInFlight == 0 }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { scheduleIdleCheck(context: context, in: idleTimeout) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        scheduleIdleCheck(context: context, in: idleTimeout)
+        context.fireChannelActive()
+    }
+
     func handlerRemoved(context: ChannelHandlerContext) {
-        removed = true
+        self.context = nil
+        idleTask?.cancel()
+        idleTask = nil
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data), unanswered > 0 { unanswered -= 1 }
-        context.write(data, promise: promise)
+    func channelInactive(context: ChannelHandlerContext) {
+        idleTask?.cancel()
+        idleTask = nil
+        context.fireChannelInactive()
     }
 
-    /// GET and HEAD without `Expect` (a client waiting for `100 Continue` would wait forever
-    /// for a request held until its end).
-    static func mayAnswer(_ head: HTTPRequest) -> Bool {
-        (head.method == .get || head.method == .head) && head.headerFields[.expect] == nil
+    private func scheduleIdleCheck(context: ChannelHandlerContext, in delay: TimeAmount) {
+        guard idleTask == nil else { return }
+        idleTask = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: delay) { [self] in
+            idleTask = nil
+            let idleFor = NIODeadline.now() - lastActivity
+            if idleFor >= idleTimeout, isIdle {
+                if needsFlush { context.flush() }
+                context.close(promise: nil)
+            } else {
+                scheduleIdleCheck(context: context, in: max(idleTimeout - idleFor, .seconds(1)))
+            }
+        }
     }
 
-    /// `Connection: close` (the async path checks the same header).
-    static func wantsClose(_ head: HTTPRequest) -> Bool {
-        head.headerFields[.connection]?.lowercased().contains("close") ?? false
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event, needsFlush {
+            // The client is done sending: its answers go out before NIO's side may close.
+            needsFlush = false
+            context.flush()
+        }
+        if event is ChannelShouldQuiesceEvent {
+            // Close now if nothing is in flight, else once the last passed-on response ends.
+            quiescing = true
+            if isIdle {
+                if needsFlush { context.flush() }
+                context.close(promise: nil)
+            }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 }
 
-/// Hummingbird's HTTP/1 child channel with an ``InlineReadHandler`` in front of the async
-/// channel.
+/// Tells ``HTTP1FastPath`` when NIO's side starts a request and when it has written the
+/// response's end. Sits after Hummingbird's connection-state handler, where requests and
+/// responses are `HTTPTypes` parts.
+final class NIOSideRequests: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    private let front: HTTP1FastPath
+
+    init(front: HTTP1FastPath) {
+        self.front = front
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .head = unwrapInboundIn(data) { front.nioSideStarted() }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let isEnd: Bool
+        if case .end = unwrapOutboundIn(data) { isEnd = true } else { isEnd = false }
+        context.write(data, promise: promise)
+        if isEnd { front.nioSideEnded() }
+    }
+}
+
+/// Hummingbird's HTTP/1 child channel with an ``HTTP1FastPath`` in front of NIO's codec.
 struct InlineReadsHTTP1Channel: ServerChildChannel {
     typealias Value = HTTP1Channel.Value
     let base: HTTP1Channel
     let server: S3Server
+    let idleTimeout: TimeAmount
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         base.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let pipeline = channel.pipeline.syncOperations
+            let encoder = try pipeline.handler(type: HTTPResponseEncoder.self)
+            let front = HTTP1FastPath(server: server, idleTimeout: idleTimeout)
+            try pipeline.addHandler(front, position: .before(encoder))
             let state = try pipeline.handler(type: HTTPConnectionStateHandler.self)
-            try pipeline.addHandler(InlineReadHandler(server: server), position: .after(state))
+            try pipeline.addHandler(NIOSideRequests(front: front), position: .after(state))
             return value
         }
     }

@@ -67,7 +67,9 @@ public final class S3Server: Sendable {
     /// The HTTP server and the notification delivery, to run in a ServiceGroup.
     public func services(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> [any Service] {
         var builder = HTTPServerBuilder { responder in
-            InlineReadsHTTP1Channel(base: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: .seconds(300))), server: self)
+            // The idle timeout is kept by the fast path, which sees every request.
+            InlineReadsHTTP1Channel(base: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: nil)),
+                                    server: self, idleTimeout: .seconds(300))
         }
         if let certificate = options.tlsCertificate, let key = options.tlsKey {
             let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
