@@ -112,6 +112,8 @@ class ServerProcess:
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
         self.starts = 0
+        # More `shoebox server` flags (ignored for moto).
+        self.extra_args: list[str] = []
 
     @property
     def endpoint(self) -> str:
@@ -130,7 +132,7 @@ class ServerProcess:
                "--address", f"127.0.0.1:{self.port}", "--region", REGION]
         if self.config is not None:
             cmd += ["--config", str(self.config)]
-        return cmd
+        return cmd + self.extra_args
 
     def start(self, port: int | None = None, timeout: float = 30.0) -> None:
         assert self.proc is None, "already running"

@@ -214,3 +214,43 @@ def test_graceful_shutdown_closes_idle_connections(tmp_path):
             conn.close()
     finally:
         server.kill9()
+
+
+def test_idle_connections_are_closed_and_busy_ones_kept(tmp_path):
+    """--idle-timeout: a connection with nothing in flight is closed after it; one that keeps
+    sending requests (answered by the fast path, which Hummingbird never sees) is not, and
+    neither is one whose request is still being answered."""
+    server = sup.ServerProcess(sup.TARGET, tmp_path / "data", tmp_path)
+    server.extra_args = ["--idle-timeout", "1"]
+    server.start()
+    try:
+        s3 = sup.make_client(server.endpoint)
+        s3.create_bucket(Bucket="idle")
+        s3.put_object(Bucket="idle", Key="k", Body=b"x")
+        get = sup.raw_request_head("GET", f"{server.endpoint}/idle/k")
+        idle, busy = sup.RawHTTP(server.endpoint), sup.RawHTTP(server.endpoint)
+        # An upload whose body is still on its way: in flight, so never idle.
+        uploading = sup.RawHTTP(server.endpoint)
+        body = b"0123456789"
+        uploading.send(sup.raw_request_head("PUT", f"{server.endpoint}/idle/slow", body=body) + body[:4])
+        try:
+            for conn in (idle, busy):
+                conn.send(get)
+                assert _read_response(conn)[2] == b"x"
+            started = time.monotonic()
+            while time.monotonic() - started < 2.5:
+                busy.send(get)
+                assert _read_response(busy)[2] == b"x"
+                time.sleep(0.25)
+            assert idle.closed_by_server(timeout=1), "an idle connection outlived --idle-timeout"
+            busy.send(get)
+            assert _read_response(busy)[2] == b"x", "a busy connection was closed"
+            uploading.send(body[4:])
+            status, _, _ = _read_response(uploading)
+            assert status == 200, "an upload in flight was cut off by the idle timeout"
+        finally:
+            for conn in (idle, busy, uploading):
+                conn.close()
+        assert s3.get_object(Bucket="idle", Key="slow")["Body"].read() == body
+    finally:
+        server.stop()

@@ -22,6 +22,8 @@ public struct S3ServerOptions: Sendable {
     /// With a domain, `bucket.<domain>` hosts address buckets virtual-host style.
     public var domain: String?
     public var maxClockSkew: TimeInterval = 900
+    /// A connection with no request in flight and nothing read for this long is closed.
+    public var idleTimeout: Duration = .seconds(300)
     /// PEM certificate chain and private key files: serve https when both are set.
     public var tlsCertificate: String?
     public var tlsKey: String?
@@ -69,7 +71,7 @@ public final class S3Server: Sendable {
         var builder = HTTPServerBuilder { responder in
             // The idle timeout is kept by the fast path, which sees every request.
             InlineReadsHTTP1Channel(base: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: nil)),
-                                    server: self, idleTimeout: .seconds(300))
+                                    server: self, idleTimeout: TimeAmount(self.options.idleTimeout))
         }
         if let certificate = options.tlsCertificate, let key = options.tlsKey {
             let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }

@@ -63,6 +63,9 @@ struct Server: AsyncParsableCommand {
     @Option(help: "Largest size of the store (LMDB map size), e.g. 1TiB, 64GiB, 512MiB.", transform: ByteSize.parse)
     var mapSize: Int = 1 << 40
 
+    @Option(help: "Seconds after which a connection with no request in flight is closed.")
+    var idleTimeout: Int = 300
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -70,6 +73,7 @@ struct Server: AsyncParsableCommand {
         var logger = Logger(label: "shoebox")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
 
+        guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be at least 1 second") }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
             throw ValidationError("--address must be host:port")
@@ -88,9 +92,10 @@ struct Server: AsyncParsableCommand {
                                     eventTargets: Dictionary(uniqueKeysWithValues: file.webhooks.map { ($0.id, $0.queueLimit) }),
                                     logger: logger)
         defer { store.close() }
-        let server = S3Server(store: store, users: users,
-                              options: S3ServerOptions(host: host, port: port, region: region, domain: domain,
-                                                       tlsCertificate: tlsCert, tlsKey: tlsKey),
+        var options = S3ServerOptions(host: host, port: port, region: region, domain: domain,
+                                      tlsCertificate: tlsCert, tlsKey: tlsKey)
+        options.idleTimeout = .seconds(idleTimeout)
+        let server = S3Server(store: store, users: users, options: options,
                               webhooks: file.webhooks, metrics: registry, logger: logger)
         for webhook in file.webhooks {
             logger.info("webhook \(webhook.id) -> \(webhook.endpoint), queue \(webhook.arn(region: region)), limit \(webhook.queueLimit)")

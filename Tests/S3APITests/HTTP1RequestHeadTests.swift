@@ -103,6 +103,18 @@ final class HTTP1RequestHeadTests: XCTestCase {
         XCTAssertTrue(isUnframeable("GET /b/k HTTP/1.1\r\nX-Long: " + String(repeating: "a", count: HTTP1RequestHead.maxLength)))
     }
 
+    /// Every visible ASCII character in the target and in a header value, one at a time.
+    func testEveryVisibleCharacterIsReadLikeNIOReadsIt() throws {
+        for c in UInt8(0x21)...UInt8(0x7e) {
+            let char = String(UnicodeScalar(c))
+            for text in ["GET /b/k\(char)x HTTP/1.1\r\nHost: h\r\n\r\n", "GET /b/k HTTP/1.1\r\nHost: h\r\nX-V: a\(char)b\r\n\r\n"] {
+                if case .head = scan(text) {
+                    try assertAgreesWithNIO(text)
+                }
+            }
+        }
+    }
+
     /// Everything whose framing or meaning a parser could read differently goes to NIO.
     func testAnythingAmbiguousIsLeftToNIO() {
         let ambiguous = [
