@@ -258,3 +258,45 @@ def test_response_header_overrides(s3, bucket):
     assert resp["ResponseMetadata"]["HTTPHeaders"]["expires"] == "Wed, 02 Jan 2030 03:04:05 GMT"
     # overrides do not change what is stored
     assert s3.head_object(Bucket=bucket, Key="ov")["ContentType"] == "text/plain"
+
+
+def test_cached_bodies_are_sent_from_the_data_file(s3, bucket, endpoint, target):
+    """A GET of a body in the page cache, of 64 KiB or more, goes out with sendfile straight
+    from LMDB's data file (counted in shoebox_sendfile_bytes_total): the bytes, ranges and
+    parts of multipart objects must be exactly the stored ones."""
+    if target.is_moto:
+        pytest.skip("Shoebox's metrics")
+    single = sup.deterministic_body("sendfile-single", 3 * 1024 * 1024 + 123)
+    s3.put_object(Bucket=bucket, Key="sf/single", Body=single)
+    part1 = sup.deterministic_body("sendfile-p1", 5 * 1024 * 1024)
+    part2 = sup.deterministic_body("sendfile-p2", 1024 * 1024 + 7)
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="sf/multi")["UploadId"]
+    etags = [s3.upload_part(Bucket=bucket, Key="sf/multi", UploadId=upload, PartNumber=n, Body=b)["ETag"]
+             for n, b in ((1, part1), (2, part2))]
+    s3.complete_multipart_upload(Bucket=bucket, Key="sf/multi", UploadId=upload, MultipartUpload={
+        "Parts": [{"PartNumber": n, "ETag": e} for n, e in zip((1, 2), etags)]})
+    multi = part1 + part2
+
+    def sent() -> float:
+        return sum(v for (name, _), v in sup.metrics(endpoint).items() if name == "shoebox_sendfile_bytes_total")
+
+    for key, body in (("sf/single", single), ("sf/multi", multi)):
+        # The first read may come from disk (uploads leave the page cache); then it is cached.
+        assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == body
+        before = sent()
+        assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == body
+        ranges = [(0, 65535), (1024 * 1024 - 5, 1024 * 1024 + 70000), (len(body) - 70000, len(body) - 1)]
+        if key == "sf/multi":
+            ranges.append((len(part1) - 100_000, len(part1) + 100_000))  # across the parts
+        for first, last in ranges:
+            got = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes={first}-{last}")["Body"].read()
+            assert got == body[first:last + 1], (key, first, last)
+        assert sent() - before >= len(body), f"{key}: the cached reads did not go out with sendfile"
+
+    # Many connections at once (the event loops share the data file's descriptors).
+    from concurrent.futures import ThreadPoolExecutor
+    clients = [sup.make_client(endpoint) for _ in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda i: clients[i % 8].get_object(Bucket=bucket, Key=("sf/single", "sf/multi")[i % 2])["Body"].read(),
+                                range(48)))
+    assert all(got == (single, multi)[i % 2] for i, got in enumerate(results))

@@ -4,8 +4,11 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
+import NIOSSL
+import ObjectStore
+import Synchronization
 
-/// Small object reads answered on the event loop, without the async request machinery.
+/// Object reads answered on the event loop, without the async request machinery.
 ///
 /// Hummingbird hands every request to a Swift task through an async sequence and takes the
 /// response back through an async writer; for a 4 KiB GET that hand-over costs more CPU than
@@ -13,15 +16,31 @@ import NIOHTTPTypes
 /// HEAD of an object is first tried here, in the channel pipeline, with the same code as the
 /// normal path: ``S3Request`` routing, ``S3Server/authenticate(_:)``,
 /// ``S3Server/getObject(_:bucket:key:head:)`` and ``S3Server/finish(_:request:requestId:)``.
-/// Only a response that can be written whole is sent from here. Anything else (an error of
-/// any kind, a body larger than one slice of the map or not in the page cache, a request
-/// with a body or `Expect`) is passed on to Hummingbird untouched, and the normal path
-/// answers it from scratch: nothing has been written by then, so the client sees exactly what
-/// it would have seen anyway.
+/// Sent from here: bodies of one slice of the map (copied into the response), and on plain
+/// TCP bodies of 64 KiB or more sent from LMDB's data file with `sendfile`, never copied
+/// through this process. Both only when the body is in the page cache. Anything else (an
+/// error of any kind, a body that may have to come from disk, a request with a body or
+/// `Expect`) is passed on to Hummingbird untouched, and the normal path answers it from
+/// scratch: nothing has been written by then, so the client sees exactly what it would have
+/// seen anyway.
 extension S3Server {
+    /// A response ``HTTP1FastPath`` writes itself.
+    enum InlineAnswer {
+        /// Head and body, written together.
+        case whole(HTTPResponse, ByteBuffer?)
+        /// Head, then the body sent from the store's data file (`sendfile`): no copy through
+        /// this process. The reader's snapshot keeps those file pages unchanged until closed.
+        case fromDataFile(HTTPResponse, ObjectReader, [Range<Int>])
+    }
+
+    /// Bodies at least this large, all in the page cache, go out with `sendfile`; smaller ones
+    /// are copied into the response buffer, which costs less than a second system call.
+    static let sendfileMinimum: UInt64 = 64 * 1024
+
     /// The whole response to `head` if it is a GET/HEAD of an object that can be answered at
-    /// once, or nil to let the normal path answer.
-    func inlineResponse(to head: HTTPRequest, remoteAddress: SocketAddress?) -> (head: HTTPResponse, body: ByteBuffer?)? {
+    /// once, or nil to let the normal path answer. `mayUseDataFile`: the connection can take
+    /// file regions (plain TCP, not TLS).
+    func inlineResponse(to head: HTTPRequest, remoteAddress: SocketAddress?, mayUseDataFile: Bool) -> InlineAnswer? {
         let requestId = Self.newRequestId()
         do {
             var request = try S3Request(head: head, body: RequestBody(buffer: ByteBuffer()), requestId: requestId, domain: options.domain)
@@ -35,17 +54,28 @@ extension S3Server {
             request.remoteAddress = remoteAddress
             try authenticate(&request)
             var response = try getObject(request, bucket: bucket, key: key, head: isHead)
-            // More than one chunk is never one slice: leave it to the streaming path at once.
-            // (A slice not in the page cache comes back from `prepare` as streamed: the normal
-            // path reads it on a thread pool, not on this event loop.)
-            if case .object(let reader, let range) = response.body, range.count > UInt64(reader.record.chunkSize) {
-                reader.close()
-                return nil
+            if case .object(let reader, let range) = response.body, !isHead {
+                // A body only partly in the page cache is left to the normal path, which reads
+                // it on a thread pool: `sendfile` or a copy here would wait for the disk on
+                // this event loop.
+                if mayUseDataFile, UInt64(range.count) >= Self.sendfileMinimum, reader.isCached(range),
+                   let fileRanges = try reader.fileRanges(range) {
+                    finish(&response, request: request, requestId: requestId)
+                    sendfileBytes.increment(by: Int64(range.count))
+                    var headers = response.headers
+                    headers[.contentLength] = String(range.count)
+                    return .fromDataFile(HTTPResponse(status: response.status, headerFields: headers), reader, fileRanges)
+                }
+                // More than one chunk is never one slice: leave it to the streaming path.
+                if range.count > UInt64(reader.record.chunkSize) {
+                    reader.close()
+                    return nil
+                }
             }
             finish(&response, request: request, requestId: requestId)
             switch try response.prepare(isHead: isHead) {
             case .whole(let head, let body):
-                return (head, body)
+                return .whole(head, body)
             case .streamed(_, let reader, _, _):
                 reader.close()
                 return nil
@@ -92,6 +122,10 @@ final class HTTP1FastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let server: S3Server
     private let idleTimeout: TimeAmount
+    /// This event loop's descriptor of the store's data file, when bodies may go out as file
+    /// regions (`sendfile`): plain TCP only, TLS has to encrypt them.
+    private let dataFile: NIOFileHandle?
+    private var mayUseDataFile: Bool { dataFile != nil }
     private var mode = Mode.heads
     /// Bytes read but not yet answered or passed on (an incomplete head).
     private var pending: ByteBuffer?
@@ -107,9 +141,10 @@ final class HTTP1FastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// This handler's context, while it is in the pipeline.
     private var context: ChannelHandlerContext?
 
-    init(server: S3Server, idleTimeout: TimeAmount) {
+    init(server: S3Server, idleTimeout: TimeAmount, dataFile: NIOFileHandle?) {
         self.server = server
         self.idleTimeout = idleTimeout
+        self.dataFile = dataFile
     }
 
     /// ``NIOSideRequests`` saw NIO's decoder produce a request head.
@@ -166,7 +201,8 @@ final class HTTP1FastPath: ChannelDuplexHandler, RemovableChannelHandler {
                     return
                 case .head(let head):
                     if let request = head.request, nioInFlight == 0, !quiescing, context.channel.isWritable,
-                       let answer = server.inlineResponse(to: request, remoteAddress: context.channel.remoteAddress) {
+                       let answer = server.inlineResponse(to: request, remoteAddress: context.channel.remoteAddress,
+                                                          mayUseDataFile: mayUseDataFile) {
                         bytes.moveReaderIndex(forwardBy: head.length)
                         write(answer, context: context)
                         if head.wantsClose {
@@ -187,14 +223,18 @@ final class HTTP1FastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// The response as HTTP/1.1 bytes: what NIO's encoder writes for the same head.
-    private func write(_ answer: (head: HTTPResponse, body: ByteBuffer?), context: ChannelHandlerContext) {
+    private func write(_ answer: S3Server.InlineAnswer, context: ChannelHandlerContext) {
+        let head: HTTPResponse
+        switch answer {
+        case .whole(let h, _), .fromDataFile(let h, _, _): head = h
+        }
         var out = context.channel.allocator.buffer(capacity: 512)
         out.writeStaticString("HTTP/1.1 ")
-        out.writeString(String(answer.head.status.code))
+        out.writeString(String(head.status.code))
         out.writeStaticString(" ")
-        out.writeString(answer.head.status.reasonPhrase)
+        out.writeString(head.status.reasonPhrase)
         out.writeStaticString("\r\n")
-        for field in answer.head.headerFields {
+        for field in head.headerFields {
             out.writeString(field.name.rawName)
             out.writeStaticString(": ")
             out.writeString(field.value)
@@ -202,7 +242,19 @@ final class HTTP1FastPath: ChannelDuplexHandler, RemovableChannelHandler {
         }
         out.writeStaticString("\r\n")
         context.write(wrapOutboundOut(.byteBuffer(out)), promise: nil)
-        if let body = answer.body { context.write(wrapOutboundOut(.byteBuffer(body)), promise: nil) }
+        switch answer {
+        case .whole(_, let body):
+            if let body { context.write(wrapOutboundOut(.byteBuffer(body)), promise: nil) }
+        case .fromDataFile(_, let reader, let ranges):
+            guard let file = dataFile else { return }
+            // The snapshot stays open until the last region is sent or the write fails.
+            let sent = context.eventLoop.makePromise(of: Void.self)
+            sent.futureResult.whenComplete { _ in reader.close() }
+            for (index, range) in ranges.enumerated() {
+                let region = FileRegion(fileHandle: file, readerIndex: range.lowerBound, endIndex: range.upperBound)
+                context.write(wrapOutboundOut(.fileRegion(region)), promise: index == ranges.count - 1 ? sent : nil)
+            }
+        }
         needsFlush = true
     }
 
@@ -319,6 +371,35 @@ final class NIOSideRequests: ChannelDuplexHandler, RemovableChannelHandler {
     }
 }
 
+/// One descriptor of the store's data file per event loop, for `sendfile`. A `NIOFileHandle`
+/// may be used by one thread at a time (a second concurrent use fails the write), and every
+/// write of a connection happens on its event loop, so the connections of one loop share one.
+final class DataFileHandles: Sendable {
+    private let store: ObjectStore
+    private let handles = Mutex<[ObjectIdentifier: NIOFileHandle]>([:])
+
+    init(store: ObjectStore) {
+        self.store = store
+    }
+
+    /// The handle for `loop`, opened on first use; nil if no descriptor can be had.
+    func handle(for loop: any EventLoop) -> NIOFileHandle? {
+        handles.withLock { handles in
+            if let handle = handles[ObjectIdentifier(loop)] { return handle }
+            guard let descriptor = store.duplicateDataFileDescriptor() else { return nil }
+            let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor)
+            handles[ObjectIdentifier(loop)] = handle
+            return handle
+        }
+    }
+
+    deinit {
+        handles.withLock { handles in
+            for handle in handles.values { try? handle.close() }
+        }
+    }
+}
+
 /// Hummingbird's HTTP/1 child channel with an ``HTTP1FastPath`` in front of NIO's codec.
 struct InlineReadsHTTP1Channel: ServerChildChannel {
     typealias Value = HTTP1Channel.Value
@@ -330,7 +411,9 @@ struct InlineReadsHTTP1Channel: ServerChildChannel {
         base.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let pipeline = channel.pipeline.syncOperations
             let encoder = try pipeline.handler(type: HTTPResponseEncoder.self)
-            let front = HTTP1FastPath(server: server, idleTimeout: idleTimeout)
+            let isTLS = (try? pipeline.handler(type: NIOSSLServerHandler.self)) != nil
+            let front = HTTP1FastPath(server: server, idleTimeout: idleTimeout,
+                                      dataFile: isTLS ? nil : server.dataFiles.handle(for: channel.eventLoop))
             try pipeline.addHandler(front, position: .before(encoder))
             let state = try pipeline.handler(type: HTTPConnectionStateHandler.self)
             try pipeline.addHandler(NIOSideRequests(front: front), position: .after(state))
