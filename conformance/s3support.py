@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import random
-import re
 import shutil
 import signal
 import socket
@@ -513,19 +512,3 @@ def page_entries(page: dict) -> list[tuple[str, str]]:
     entries = [("key", o["Key"]) for o in page.get("Contents", [])]
     entries += [("prefix", p["Prefix"]) for p in page.get("CommonPrefixes", [])]
     return sorted(entries, key=lambda e: e[1].encode("utf-8"))
-
-
-def metrics(endpoint: str) -> dict:
-    """Prometheus text -> {(name, frozenset(labels)): value}."""
-    resp = requests.get(endpoint + "/_shoebox/metrics", timeout=10)
-    assert resp.status_code == 200, (resp.status_code, resp.text[:500])
-    out = {}
-    for line in resp.text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        m = re.match(r'^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{(.*)\})?\s+(\S+)', line)
-        assert m, f"unparsable metrics line {line!r}"
-        labels = frozenset(re.findall(r'([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
-        out[(m.group(1), labels)] = float(m.group(3))
-    return out

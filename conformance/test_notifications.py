@@ -148,8 +148,24 @@ def dedup(records: list[tuple]) -> list[tuple]:
     return out
 
 
+def metrics(endpoint: str) -> dict:
+    """Prometheus text -> {(name, frozenset(labels)): value}."""
+    resp = requests.get(endpoint + "/_shoebox/metrics", timeout=10)
+    assert resp.status_code == 200, (resp.status_code, resp.text[:500])
+    out = {}
+    for line in resp.text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        m = re.match(r'^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{(.*)\})?\s+(\S+)', line)
+        assert m, f"unparsable metrics line {line!r}"
+        labels = frozenset(re.findall(r'([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
+        out[(m.group(1), labels)] = float(m.group(3))
+    return out
+
+
 def metric(endpoint: str, name: str, target: str) -> float | None:
-    for (n, labels), value in sup.metrics(endpoint).items():
+    for (n, labels), value in metrics(endpoint).items():
         if n == name and ("target", target) in labels:
             return value
     return None

@@ -12,6 +12,7 @@ import socket
 import time
 
 import pytest
+from botocore.exceptions import ClientError
 
 import s3support as sup
 
@@ -217,9 +218,10 @@ def test_graceful_shutdown_closes_idle_connections(tmp_path):
 
 
 def test_idle_connections_are_closed_and_busy_ones_kept(tmp_path):
-    """--idle-timeout: a connection with nothing in flight is closed after it; one that keeps
-    sending requests (answered by the fast path, which Hummingbird never sees) is not, and
-    neither is one whose request is still being answered."""
+    """--idle-timeout, by the rule of Hummingbird's own idle check: a connection with nothing
+    in flight is closed after it, and so is one stalled in the middle of sending a request;
+    one that keeps sending requests (answered by the fast path, which Hummingbird never sees)
+    is kept, and so is one whose response is still going out to a slow reader."""
     server = sup.ServerProcess(sup.TARGET, tmp_path / "data", tmp_path)
     server.extra_args = ["--idle-timeout", "1"]
     server.start()
@@ -227,12 +229,14 @@ def test_idle_connections_are_closed_and_busy_ones_kept(tmp_path):
         s3 = sup.make_client(server.endpoint)
         s3.create_bucket(Bucket="idle")
         s3.put_object(Bucket="idle", Key="k", Body=b"x")
+        big = sup.deterministic_body("idle-big", 8 * 1024 * 1024 + 3)
+        s3.put_object(Bucket="idle", Key="big", Body=big)
         get = sup.raw_request_head("GET", f"{server.endpoint}/idle/k")
-        idle, busy = sup.RawHTTP(server.endpoint), sup.RawHTTP(server.endpoint)
-        # An upload whose body is still on its way: in flight, so never idle.
-        uploading = sup.RawHTTP(server.endpoint)
+        idle, busy, stalled, slow = (sup.RawHTTP(server.endpoint) for _ in range(4))
         body = b"0123456789"
-        uploading.send(sup.raw_request_head("PUT", f"{server.endpoint}/idle/slow", body=body) + body[:4])
+        stalled.send(sup.raw_request_head("PUT", f"{server.endpoint}/idle/stalled", body=body) + body[:4])
+        slow.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        slow.send(sup.raw_request_head("GET", f"{server.endpoint}/idle/big"))
         try:
             for conn in (idle, busy):
                 conn.send(get)
@@ -243,14 +247,86 @@ def test_idle_connections_are_closed_and_busy_ones_kept(tmp_path):
                 assert _read_response(busy)[2] == b"x"
                 time.sleep(0.25)
             assert idle.closed_by_server(timeout=1), "an idle connection outlived --idle-timeout"
+            assert stalled.closed_by_server(timeout=1), "a request stalled mid-body outlived --idle-timeout"
             busy.send(get)
             assert _read_response(busy)[2] == b"x", "a busy connection was closed"
-            uploading.send(body[4:])
-            status, _, _ = _read_response(uploading)
-            assert status == 200, "an upload in flight was cut off by the idle timeout"
+            status, _, got = _read_response(slow, timeout=30)
+            assert status == 200 and got == big, "a response still going out was cut off"
         finally:
-            for conn in (idle, busy, uploading):
+            for conn in (idle, busy, stalled, slow):
                 conn.close()
-        assert s3.get_object(Bucket="idle", Key="slow")["Body"].read() == body
+        with pytest.raises(ClientError) as err:
+            s3.head_object(Bucket="idle", Key="stalled")
+        assert err.value.response["Error"]["Code"] in ("404", "NoSuchKey")
     finally:
         server.stop()
+
+
+def test_shutdown_lets_responses_in_flight_finish(tmp_path):
+    """SIGTERM while a large response is still going out to a slow reader: it arrives whole,
+    then the connection closes and the server exits."""
+    server = sup.ServerProcess(sup.TARGET, tmp_path / "data", tmp_path)
+    server.start()
+    try:
+        s3 = sup.make_client(server.endpoint)
+        s3.create_bucket(Bucket="drain")
+        big = sup.deterministic_body("drain-big", 8 * 1024 * 1024 + 5)
+        s3.put_object(Bucket="drain", Key="big", Body=big)
+        conn = sup.RawHTTP(server.endpoint)
+        conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        try:
+            conn.send(sup.raw_request_head("GET", f"{server.endpoint}/drain/big"))
+            time.sleep(0.5)
+            os.kill(server.proc.pid, signal.SIGTERM)
+            time.sleep(0.5)
+            status, _, got = _read_response(conn, timeout=30)
+            assert status == 200 and got == big
+            assert conn.closed_by_server(timeout=10)
+        finally:
+            conn.close()
+        server.proc.wait(timeout=10)
+    finally:
+        server.kill9()
+
+
+def test_connection_close_with_a_body_in_the_same_segment(s3, bucket, endpoint):
+    body = b"hello"
+    conn = sup.RawHTTP(endpoint)
+    try:
+        conn.send(sup.raw_request_head("PUT", f"{endpoint}/{bucket}/close-put", body=body, unsigned={"Connection": "close"}) + body)
+        status, _, _ = _read_response(conn)
+        assert status == 200
+        assert conn.closed_by_server(timeout=5)
+    finally:
+        conn.close()
+    assert s3.get_object(Bucket=bucket, Key="close-put")["Body"].read() == body
+
+
+def test_connection_close_answer_arrives_whole(s3, bucket, endpoint):
+    body = sup.deterministic_body("close-big", 1024 * 1024)
+    s3.put_object(Bucket=bucket, Key="close-big", Body=body)
+    assert s3.get_object(Bucket=bucket, Key="close-big")["Body"].read() == body  # now cached
+    conn = sup.RawHTTP(endpoint)
+    conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024)
+    try:
+        conn.send(sup.raw_request_head("GET", f"{endpoint}/{bucket}/close-big", unsigned={"Connection": "close"}))
+        time.sleep(0.3)
+        status, _, got = _read_response(conn, timeout=20)
+        assert status == 200 and got == body
+        assert conn.closed_by_server(timeout=5)
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("bad", [b"FOO / HTTP/1.1\r\nHost: x\r\n\r\n",
+                                 b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"])
+def test_rejected_request_is_answered_before_anything_after_it(s3, bucket, endpoint, bad):
+    s3.put_object(Bucket=bucket, Key="after-bad", Body=b"never first")
+    conn = sup.RawHTTP(endpoint)
+    try:
+        conn.send(bad + sup.raw_request_head("GET", f"{endpoint}/{bucket}/after-bad"))
+        status, _, _ = _read_response(conn)
+        assert status == 400, "the request NIO rejects is answered first"
+        assert conn.closed_by_server(timeout=5)
+    finally:
+        conn.close()

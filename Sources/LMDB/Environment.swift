@@ -99,22 +99,6 @@ public final class Environment: @unchecked Sendable {
         return mdb_env_get_fd(handle, &fd) == 0 && fd >= 0 ? fd : nil
     }
 
-    /// Where `bytes` (a value from a transaction of this environment, which points into the
-    /// memory map) lie in the data file, or nil when the map's address is unknown.
-    public func fileRange(of bytes: UnsafeRawBufferPointer) -> Range<Int>? {
-        guard let map = mapBase, let base = bytes.baseAddress else { return nil }
-        let offset = Int(bitPattern: base) - map
-        return offset..<(offset + bytes.count)
-    }
-
-    /// A descriptor of its own for the data file, for reading it with `sendfile` (the caller
-    /// closes it); nil if it cannot be had.
-    public func duplicateDataFileDescriptor() -> Int32? {
-        guard let fd = dataFileDescriptor else { return nil }
-        let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
-        return copy >= 0 ? copy : nil
-    }
-
     /// Asks the kernel to drop the pages holding these values from its page cache, and
     /// returns how many bytes it asked about. Call only once they are durably committed: the
     /// pages are then clean, so this loses nothing, and a later read fetches them from disk.

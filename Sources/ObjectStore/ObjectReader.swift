@@ -11,15 +11,13 @@ import Glibc
 public final class ObjectReader: @unchecked Sendable {
     private let txn: Transaction
     private let chunks: Database
-    private let environment: Environment
     public let bucket: BucketRecord
     public let key: String
     public let record: ObjectRecord
 
-    init(txn: Transaction, chunks: Database, environment: Environment, bucket: BucketRecord, key: String, record: ObjectRecord) {
+    init(txn: Transaction, chunks: Database, bucket: BucketRecord, key: String, record: ObjectRecord) {
         self.txn = txn
         self.chunks = chunks
-        self.environment = environment
         self.bucket = bucket
         self.key = key
         self.record = record
@@ -151,36 +149,6 @@ public final class ObjectReader: @unchecked Sendable {
         #endif
     }
 
-    /// Whether every byte of `range` is in the page cache now (``isCached(at:end:)`` slice by
-    /// slice).
-    public func isCached(_ range: Range<UInt64>) -> Bool {
-        guard mayReadFromDisk else { return true }
-        var offset = range.lowerBound
-        while offset < range.upperBound {
-            guard isCached(at: offset, end: range.upperBound), let bytes = try? locate(at: offset, end: range.upperBound) else {
-                return false
-            }
-            offset += UInt64(bytes.count)
-        }
-        return true
-    }
-
-    /// Where the bytes of `range` lie in the store's data file, slice by slice in order (each
-    /// valid while this snapshot is open: LMDB reuses no page a reader can still see), for
-    /// sending them with `sendfile` without copying them through this process. Nil when the
-    /// map's address is unknown.
-    public func fileRanges(_ range: Range<UInt64>) throws -> [Range<Int>]? {
-        var ranges: [Range<Int>] = []
-        var offset = range.lowerBound
-        while offset < range.upperBound {
-            let bytes = try locate(at: offset, end: range.upperBound)
-            guard let fileRange = environment.fileRange(of: bytes) else { return nil }
-            ranges.append(fileRange)
-            offset += UInt64(bytes.count)
-        }
-        return ranges
-    }
-
     /// Visits the bytes in `range` (offsets into the body) slice by slice, in order.
     public func forEachSlice(in range: Range<UInt64>, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         var offset = range.lowerBound
@@ -212,7 +180,7 @@ extension ObjectStore {
         do {
             guard let bucket = try Self.bucket(txn, buckets, name: bucketName) else { throw ObjectStoreError.noSuchBucket }
             guard let record = try Self.object(txn, objects, bucketId: bucket.id, key: key) else { throw ObjectStoreError.noSuchKey }
-            return ObjectReader(txn: txn, chunks: chunks, environment: environment, bucket: bucket, key: key, record: record)
+            return ObjectReader(txn: txn, chunks: chunks, bucket: bucket, key: key, record: record)
         } catch let error as LMDBError {
             txn.abort()
             throw Self.map(error)

@@ -26,12 +26,6 @@ public final class ObjectStore: Sendable {
     public static let chunkSize = 1 << 20
 
     public let environment: Environment
-
-    /// A descriptor of its own for the data file (the caller closes it), for sending object
-    /// bytes with `sendfile` at the offsets ``ObjectReader/fileRanges(_:)`` gives.
-    public func duplicateDataFileDescriptor() -> Int32? {
-        environment.duplicateDataFileDescriptor()
-    }
     public let writer: WriteQueue
     let meta: Database
     let buckets: Database

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import NIOCore
 
@@ -34,6 +35,20 @@ struct HTTP1RequestHead {
 
     /// Longest head read here; a longer one goes to NIO, whose limit (80 KiB) answers it.
     static let maxLength = 16 * 1024
+    /// Hummingbird's default `maxHeaderFieldCount` for NIO's decoder: a head with this many
+    /// fields or more is left to NIO, which answers it.
+    static let maxFieldCount = 1000
+
+    /// Whether `bytes` hold the empty line that ends a head (CR LF CR LF), looking from
+    /// `offset`: a head still arriving is searched only where new bytes could complete it.
+    static func containsEnd(_ bytes: UnsafeRawBufferPointer, from offset: Int) -> Bool {
+        var i = max(0, offset)
+        while i + 3 < bytes.count {
+            if bytes[i] == 13, bytes[i + 1] == 10, bytes[i + 2] == 13, bytes[i + 3] == 10 { return true }
+            i += 1
+        }
+        return false
+    }
 
     /// Reads the head at the start of `bytes`.
     static func scan(_ bytes: UnsafeRawBufferPointer) -> Scan {
@@ -88,6 +103,7 @@ struct HTTP1RequestHead {
             var contentLength: Int?
             var answerable = (method == "GET" || method == "HEAD") && bytes[targetStart] == UInt8(ascii: "/")
             var wantsClose = false
+            var fieldCount = 0
             while true {
                 guard let end = self.lineEnd() else { return incompleteOrTooLong() }
                 guard end >= 0 else { return .unframeable }
@@ -95,6 +111,9 @@ struct HTTP1RequestHead {
                     index = end + 2
                     break
                 }
+                // NIO's decoder, as Hummingbird configures it, rejects more fields than this.
+                fieldCount += 1
+                guard fieldCount < HTTP1RequestHead.maxFieldCount else { return .unframeable }
                 // name ":" OWS value OWS
                 let nameStart = index
                 var i = index
@@ -130,8 +149,11 @@ struct HTTP1RequestHead {
                     continue
                 case "expect", "cookie":
                     answerable = false
-                case "connection":
-                    if value.lowercased().contains("close") { wantsClose = true }
+                case "connection", "proxy-connection":
+                    // llhttp reads both, as comma-separated tokens.
+                    if value.split(separator: ",").contains(where: {
+                        $0.trimmingCharacters(in: .whitespaces).lowercased() == "close"
+                    }) { wantsClose = true }
                 default:
                     break
                 }

@@ -4,11 +4,8 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
-import NIOSSL
-import ObjectStore
-import Synchronization
 
-/// Object reads answered on the event loop, without the async request machinery.
+/// Small object reads answered on the event loop, without the async request machinery.
 ///
 /// Hummingbird hands every request to a Swift task through an async sequence and takes the
 /// response back through an async writer; for a 4 KiB GET that hand-over costs more CPU than
@@ -16,31 +13,15 @@ import Synchronization
 /// HEAD of an object is first tried here, in the channel pipeline, with the same code as the
 /// normal path: ``S3Request`` routing, ``S3Server/authenticate(_:)``,
 /// ``S3Server/getObject(_:bucket:key:head:)`` and ``S3Server/finish(_:request:requestId:)``.
-/// Sent from here: bodies of one slice of the map (copied into the response), and on plain
-/// TCP bodies of 64 KiB or more sent from LMDB's data file with `sendfile`, never copied
-/// through this process. Both only when the body is in the page cache. Anything else (an
-/// error of any kind, a body that may have to come from disk, a request with a body or
-/// `Expect`) is passed on to Hummingbird untouched, and the normal path answers it from
-/// scratch: nothing has been written by then, so the client sees exactly what it would have
-/// seen anyway.
+/// Only a response that can be written whole is sent from here. Anything else (an error of
+/// any kind, a body larger than one slice of the map or not in the page cache, a request
+/// with a body or `Expect`) is passed on to Hummingbird untouched, and the normal path
+/// answers it from scratch: nothing has been written by then, so the client sees exactly what
+/// it would have seen anyway.
 extension S3Server {
-    /// A response ``HTTP1FastPath`` writes itself.
-    enum InlineAnswer {
-        /// Head and body, written together.
-        case whole(HTTPResponse, ByteBuffer?)
-        /// Head, then the body sent from the store's data file (`sendfile`): no copy through
-        /// this process. The reader's snapshot keeps those file pages unchanged until closed.
-        case fromDataFile(HTTPResponse, ObjectReader, [Range<Int>])
-    }
-
-    /// Bodies at least this large, all in the page cache, go out with `sendfile`; smaller ones
-    /// are copied into the response buffer, which costs less than a second system call.
-    static let sendfileMinimum: UInt64 = 64 * 1024
-
     /// The whole response to `head` if it is a GET/HEAD of an object that can be answered at
-    /// once, or nil to let the normal path answer. `mayUseDataFile`: the connection can take
-    /// file regions (plain TCP, not TLS).
-    func inlineResponse(to head: HTTPRequest, remoteAddress: SocketAddress?, mayUseDataFile: Bool) -> InlineAnswer? {
+    /// once, or nil to let the normal path answer.
+    func inlineResponse(to head: HTTPRequest, remoteAddress: SocketAddress?) -> (head: HTTPResponse, body: ByteBuffer?)? {
         let requestId = Self.newRequestId()
         do {
             var request = try S3Request(head: head, body: RequestBody(buffer: ByteBuffer()), requestId: requestId, domain: options.domain)
@@ -54,28 +35,17 @@ extension S3Server {
             request.remoteAddress = remoteAddress
             try authenticate(&request)
             var response = try getObject(request, bucket: bucket, key: key, head: isHead)
-            if case .object(let reader, let range) = response.body, !isHead {
-                // A body only partly in the page cache is left to the normal path, which reads
-                // it on a thread pool: `sendfile` or a copy here would wait for the disk on
-                // this event loop.
-                if mayUseDataFile, UInt64(range.count) >= Self.sendfileMinimum, reader.isCached(range),
-                   let fileRanges = try reader.fileRanges(range) {
-                    finish(&response, request: request, requestId: requestId)
-                    sendfileBytes.increment(by: Int64(range.count))
-                    var headers = response.headers
-                    headers[.contentLength] = String(range.count)
-                    return .fromDataFile(HTTPResponse(status: response.status, headerFields: headers), reader, fileRanges)
-                }
-                // More than one chunk is never one slice: leave it to the streaming path.
-                if range.count > UInt64(reader.record.chunkSize) {
-                    reader.close()
-                    return nil
-                }
+            // More than one chunk is never one slice: leave it to the streaming path at once.
+            // (A slice not in the page cache comes back from `prepare` as streamed: the normal
+            // path reads it on a thread pool, not on this event loop.)
+            if case .object(let reader, let range) = response.body, range.count > UInt64(reader.record.chunkSize) {
+                reader.close()
+                return nil
             }
             finish(&response, request: request, requestId: requestId)
             switch try response.prepare(isHead: isHead) {
             case .whole(let head, let body):
-                return .whole(head, body)
+                return (head, body)
             case .streamed(_, let reader, _, _):
                 reader.close()
                 return nil
@@ -122,10 +92,6 @@ final class HTTP1FastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let server: S3Server
     private let idleTimeout: TimeAmount
-    /// This event loop's descriptor of the store's data file, when bodies may go out as file
-    /// regions (`sendfile`): plain TCP only, TLS has to encrypt them.
-    private let dataFile: NIOFileHandle?
-    private var mayUseDataFile: Bool { dataFile != nil }
     private var mode = Mode.heads
     /// Bytes read but not yet answered or passed on (an incomplete head).
     private var pending: ByteBuffer?
@@ -133,6 +99,11 @@ final class HTTP1FastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// head's bytes on makes the decoder read it at once, so this counts every request passed
     /// on, also those after the connection is handed to NIO for good.
     private var nioInFlight = 0
+    /// NIO's side is still reading a request (its head arrived, its end not yet).
+    private var nioReading = false
+    /// NIO's decoder rejected the bytes: Hummingbird answers 400 and the connection only waits
+    /// to be closed.
+    private var nioFailed = false
     private var lastActivity = NIODeadline.now()
     private var idleTask: Scheduled<Void>?
     private var quiescing = false
@@ -141,22 +112,51 @@ final class HTTP1FastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// This handler's context, while it is in the pipeline.
     private var context: ChannelHandlerContext?
 
-    init(server: S3Server, idleTimeout: TimeAmount, dataFile: NIOFileHandle?) {
+    init(server: S3Server, idleTimeout: TimeAmount) {
         self.server = server
         self.idleTimeout = idleTimeout
-        self.dataFile = dataFile
     }
 
     /// ``NIOSideRequests`` saw NIO's decoder produce a request head.
     func nioSideStarted() {
         nioInFlight += 1
+        nioReading = true
     }
 
-    /// ``NIOSideRequests`` saw NIO's side write the end of a response.
+    /// ``NIOSideRequests`` saw NIO's decoder produce a request end.
+    func nioSideRead() {
+        nioReading = false
+    }
+
+    /// ``NIOSideRequests`` saw NIO's decoder reject the bytes.
+    func nioSideFailed() {
+        nioFailed = true
+        mode = .passing
+    }
+
+    /// ``NIOSideRequests`` saw NIO's side write the end of a response. (Hummingbird's answer to
+    /// a rejected request has an end but no head, hence the floor.)
     func nioSideEnded() {
-        nioInFlight -= 1
+        nioInFlight = max(0, nioInFlight - 1)
         lastActivity = .now()
-        if quiescing, nioInFlight == 0, let context { context.close(promise: nil) }
+        if quiescing, nioInFlight == 0, let context {
+            // Called from within that write; Hummingbird flushes right after it.
+            context.eventLoop.assumeIsolatedUnsafeUnchecked().execute { [self] in
+                if self.context != nil { closeAfterSending(context) }
+            }
+        }
+    }
+
+    /// Closes once every response written so far has gone out: the output side first
+    /// (NIO shuts it down after the pending writes), the rest when the client closes its side,
+    /// or after a few seconds if it does not.
+    private func closeAfterSending(_ context: ChannelHandlerContext) {
+        needsFlush = false
+        context.flush()
+        context.close(mode: .output, promise: nil)
+        context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: .seconds(5)) {
+            context.close(promise: nil)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -173,8 +173,16 @@ final class HTTP1FastPath: ChannelDuplexHandler, RemovableChannelHandler {
         var bytes = unwrapInboundIn(data)
         if var buffer = pending, buffer.readableBytes > 0 {
             pending = nil
+            let searched = buffer.readableBytes - 3
             buffer.writeBuffer(&bytes)
             bytes = buffer
+            // A head still arriving is scanned again only once its end may be there, so a
+            // head sent a byte at a time costs linear time, not quadratic.
+            if case .heads = mode, bytes.readableBytes <= HTTP1RequestHead.maxLength,
+               !bytes.withUnsafeReadableBytes({ HTTP1RequestHead.containsEnd($0, from: searched) }) {
+                pending = bytes
+                return
+            }
         }
         process(&bytes, context: context)
         pending = bytes.readableBytes > 0 ? bytes : nil
@@ -183,7 +191,12 @@ final class HTTP1FastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private func process(_ bytes: inout ByteBuffer, context: ChannelHandlerContext) {
         while bytes.readableBytes > 0 {
             switch mode {
-            case .passing, .closed:
+            case .passing:
+                context.fireChannelRead(wrapInboundOut(bytes))
+                bytes.moveReaderIndex(to: bytes.writerIndex)
+                return
+            case .closed:
+                bytes.moveReaderIndex(to: bytes.writerIndex)
                 return
             case .body(let remaining):
                 let count = min(remaining, bytes.readableBytes)
@@ -201,21 +214,32 @@ final class HTTP1FastPath: ChannelDuplexHandler, RemovableChannelHandler {
                     return
                 case .head(let head):
                     if let request = head.request, nioInFlight == 0, !quiescing, context.channel.isWritable,
-                       let answer = server.inlineResponse(to: request, remoteAddress: context.channel.remoteAddress,
-                                                          mayUseDataFile: mayUseDataFile) {
+                       let answer = server.inlineResponse(to: request, remoteAddress: context.channel.remoteAddress) {
                         bytes.moveReaderIndex(forwardBy: head.length)
                         write(answer, context: context)
                         if head.wantsClose {
+                            // What NIO's side does too: the answer goes out whole, then the
+                            // output side closes.
                             mode = .closed
+                            needsFlush = false
                             context.flush()
-                            context.close(promise: nil)
+                            context.close(mode: .output, promise: nil)
                             return
                         }
                         continue
                     }
+                    let started = nioInFlight
                     context.fireChannelRead(wrapInboundOut(bytes.readSlice(length: head.length)!))
+                    if case .passing = mode { continue }  // NIO's decoder rejected it
+                    if nioInFlight == started {
+                        // Never the case for a head NIO reads (it decodes it at once): leave
+                        // the connection to NIO rather than answer past a request it holds.
+                        mode = .passing
+                        continue
+                    }
                     if head.bodyLength > 0 { mode = .body(remaining: head.bodyLength) }
-                    // After `Connection: close` NIO's side closes once it has answered.
+                    // After `Connection: close` NIO's side closes once it has answered; what
+                    // follows (the body included) is NIO's to read or refuse.
                     if head.wantsClose { mode = .passing }
                 }
             }
@@ -223,18 +247,14 @@ final class HTTP1FastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// The response as HTTP/1.1 bytes: what NIO's encoder writes for the same head.
-    private func write(_ answer: S3Server.InlineAnswer, context: ChannelHandlerContext) {
-        let head: HTTPResponse
-        switch answer {
-        case .whole(let h, _), .fromDataFile(let h, _, _): head = h
-        }
+    private func write(_ answer: (head: HTTPResponse, body: ByteBuffer?), context: ChannelHandlerContext) {
         var out = context.channel.allocator.buffer(capacity: 512)
         out.writeStaticString("HTTP/1.1 ")
-        out.writeString(String(head.status.code))
+        out.writeString(String(answer.head.status.code))
         out.writeStaticString(" ")
-        out.writeString(head.status.reasonPhrase)
+        out.writeString(answer.head.status.reasonPhrase)
         out.writeStaticString("\r\n")
-        for field in head.headerFields {
+        for field in answer.head.headerFields {
             out.writeString(field.name.rawName)
             out.writeStaticString(": ")
             out.writeString(field.value)
@@ -242,19 +262,7 @@ final class HTTP1FastPath: ChannelDuplexHandler, RemovableChannelHandler {
         }
         out.writeStaticString("\r\n")
         context.write(wrapOutboundOut(.byteBuffer(out)), promise: nil)
-        switch answer {
-        case .whole(_, let body):
-            if let body { context.write(wrapOutboundOut(.byteBuffer(body)), promise: nil) }
-        case .fromDataFile(_, let reader, let ranges):
-            guard let file = dataFile else { return }
-            // The snapshot stays open until the last region is sent or the write fails.
-            let sent = context.eventLoop.makePromise(of: Void.self)
-            sent.futureResult.whenComplete { _ in reader.close() }
-            for (index, range) in ranges.enumerated() {
-                let region = FileRegion(fileHandle: file, readerIndex: range.lowerBound, endIndex: range.upperBound)
-                context.write(wrapOutboundOut(.fileRegion(region)), promise: index == ranges.count - 1 ? sent : nil)
-            }
-        }
+        if let body = answer.body { context.write(wrapOutboundOut(.byteBuffer(body)), promise: nil) }
         needsFlush = true
     }
 
@@ -282,11 +290,12 @@ final class HTTP1FastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: idle timeout and graceful shutdown
 
-    /// No request in flight on NIO's side (a body still being passed on belongs to one, unless
-    /// its response has already ended). Requests answered here are never in flight: they are
-    /// answered within the read that completed them. A partial head does not count, as with
-    /// Hummingbird's own idle check.
-    private var isIdle: Bool { nioInFlight == 0 }
+    /// Whether the connection may be closed for idleness, by the rule of Hummingbird's own
+    /// idle check: no request in flight on NIO's side, or one whose head or body is still
+    /// being read (a stalled upload), or a connection NIO has already failed. Requests
+    /// answered here are never in flight: they are answered within the read that completed
+    /// them. A partial head does not count either.
+    private var isIdle: Bool { nioInFlight == 0 || nioReading || nioFailed }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -316,7 +325,8 @@ final class HTTP1FastPath: ChannelDuplexHandler, RemovableChannelHandler {
             idleTask = nil
             let idleFor = NIODeadline.now() - lastActivity
             if idleFor >= idleTimeout, isIdle {
-                if needsFlush { context.flush() }
+                needsFlush = false
+                context.flush()
                 context.close(promise: nil)
             } else {
                 scheduleIdleCheck(context: context, in: max(idleTimeout - idleFor, .seconds(1)))
@@ -333,8 +343,9 @@ final class HTTP1FastPath: ChannelDuplexHandler, RemovableChannelHandler {
         if event is ChannelShouldQuiesceEvent {
             // Close now if nothing is in flight, else once the last passed-on response ends.
             quiescing = true
-            if isIdle {
-                if needsFlush { context.flush() }
+            if nioInFlight == 0 || nioFailed {
+                needsFlush = false
+                context.flush()
                 context.close(promise: nil)
             }
             return
@@ -359,8 +370,17 @@ final class NIOSideRequests: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head = unwrapInboundIn(data) { front.nioSideStarted() }
+        switch unwrapInboundIn(data) {
+        case .head: front.nioSideStarted()
+        case .end: front.nioSideRead()
+        case .body: break
+        }
         context.fireChannelRead(data)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is HTTPParserError { front.nioSideFailed() }
+        context.fireErrorCaught(error)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -368,35 +388,6 @@ final class NIOSideRequests: ChannelDuplexHandler, RemovableChannelHandler {
         if case .end = unwrapOutboundIn(data) { isEnd = true } else { isEnd = false }
         context.write(data, promise: promise)
         if isEnd { front.nioSideEnded() }
-    }
-}
-
-/// One descriptor of the store's data file per event loop, for `sendfile`. A `NIOFileHandle`
-/// may be used by one thread at a time (a second concurrent use fails the write), and every
-/// write of a connection happens on its event loop, so the connections of one loop share one.
-final class DataFileHandles: Sendable {
-    private let store: ObjectStore
-    private let handles = Mutex<[ObjectIdentifier: NIOFileHandle]>([:])
-
-    init(store: ObjectStore) {
-        self.store = store
-    }
-
-    /// The handle for `loop`, opened on first use; nil if no descriptor can be had.
-    func handle(for loop: any EventLoop) -> NIOFileHandle? {
-        handles.withLock { handles in
-            if let handle = handles[ObjectIdentifier(loop)] { return handle }
-            guard let descriptor = store.duplicateDataFileDescriptor() else { return nil }
-            let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor)
-            handles[ObjectIdentifier(loop)] = handle
-            return handle
-        }
-    }
-
-    deinit {
-        handles.withLock { handles in
-            for handle in handles.values { try? handle.close() }
-        }
     }
 }
 
@@ -411,9 +402,7 @@ struct InlineReadsHTTP1Channel: ServerChildChannel {
         base.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let pipeline = channel.pipeline.syncOperations
             let encoder = try pipeline.handler(type: HTTPResponseEncoder.self)
-            let isTLS = (try? pipeline.handler(type: NIOSSLServerHandler.self)) != nil
-            let front = HTTP1FastPath(server: server, idleTimeout: idleTimeout,
-                                      dataFile: isTLS ? nil : server.dataFiles.handle(for: channel.eventLoop))
+            let front = HTTP1FastPath(server: server, idleTimeout: idleTimeout)
             try pipeline.addHandler(front, position: .before(encoder))
             let state = try pipeline.handler(type: HTTPConnectionStateHandler.self)
             try pipeline.addHandler(NIOSideRequests(front: front), position: .after(state))

@@ -48,10 +48,6 @@ public final class S3Server: Sendable {
     let webhooks: [WebhookTarget]
     /// Where `GET /_shoebox/metrics` reads Prometheus metrics from, if bootstrapped.
     let metrics: PrometheusCollectorRegistry?
-    /// The store's data file, for sending object bodies with `sendfile` (``HTTP1FastPath``).
-    let dataFiles: DataFileHandles
-    /// Body bytes sent straight from the data file.
-    let sendfileBytes = Counter(label: "shoebox_sendfile_bytes_total")
 
     public init(store: ObjectStore, users: UserDirectory, options: S3ServerOptions, webhooks: [WebhookTarget] = [],
                 metrics: PrometheusCollectorRegistry? = nil, logger: Logger) {
@@ -61,7 +57,6 @@ public final class S3Server: Sendable {
         self.webhooks = webhooks
         self.metrics = metrics
         self.logger = logger
-        dataFiles = DataFileHandles(store: store)
     }
 
     /// Serves until SIGTERM/SIGINT. `onListening` receives the bound port (useful with port 0).

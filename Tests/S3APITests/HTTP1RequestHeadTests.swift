@@ -92,6 +92,8 @@ final class HTTP1RequestHeadTests: XCTestCase {
         XCTAssertNil(try head("GET * HTTP/1.1\r\nHost: h\r\n\r\n").request)
         XCTAssertTrue(try head("GET /b/k HTTP/1.1\r\nConnection: keep-alive, Close\r\n\r\n").wantsClose)
         XCTAssertFalse(try head("GET /b/k HTTP/1.1\r\nConnection: keep-alive\r\n\r\n").wantsClose)
+        XCTAssertFalse(try head("GET /b/k HTTP/1.1\r\nConnection: x-close\r\n\r\n").wantsClose)
+        XCTAssertTrue(try head("GET /b/k HTTP/1.1\r\nProxy-Connection: close\r\n\r\n").wantsClose)
     }
 
     func testAnIncompleteHeadWaitsForMoreBytes() {
@@ -113,6 +115,23 @@ final class HTTP1RequestHeadTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// Whether NIO reads the connection as closed after a request must match: llhttp rejects
+    /// any byte after a request it reads as the last one.
+    func testConnectionTokensAreReadLikeNIOReadsThem() throws {
+        for value in ["close", "Close", "keep-alive, close", "x-close", "closed", "close-ish", " close ", "upgrade"] {
+            for name in ["Connection", "Proxy-Connection"] {
+                try assertAgreesWithNIO("GET /b/k HTTP/1.1\r\nHost: h\r\n\(name): \(value)\r\n\r\n")
+            }
+        }
+    }
+
+    func testTooManyFieldsAreLeftToNIO() {
+        let fields = String(repeating: "a:1\r\n", count: HTTP1RequestHead.maxFieldCount)
+        XCTAssertTrue(isUnframeable("GET /b/k HTTP/1.1\r\n" + fields + "\r\n"))
+        let fewer = String(repeating: "a:1\r\n", count: HTTP1RequestHead.maxFieldCount - 1)
+        XCTAssertFalse(isUnframeable("GET /b/k HTTP/1.1\r\n" + fewer + "\r\n"))
     }
 
     /// Everything whose framing or meaning a parser could read differently goes to NIO.
@@ -155,7 +174,7 @@ final class HTTP1RequestHeadTests: XCTestCase {
         let targets = ["/b/k", "/b/k?x=1&y", "/", "/b/%20k", "/b/k#f", "/b/k\u{7f}"]
         let fields = ["Host: h", "host:  h ", "X-Amz-Date: 20261122T000000Z", "Content-Length: 0", "Content-Length: 4",
                       "content-length: 12", "Content-Length: 4, 4", "Transfer-Encoding: chunked", "Connection: close",
-                      "Expect: 100-continue", "X-Empty:", "X-Sp : v", " X-Fold: v", "X-Tab:\tv", "Range: bytes=0-1",
+                      "Expect: 100-continue", "Proxy-Connection: close", "Connection: x-close", "X-Empty:", "X-Sp : v", " X-Fold: v", "X-Tab:\tv", "Range: bytes=0-1",
                       "X-Bad: a\u{1}b", "Cookie: a=b"]
         var readByBoth = 0
         for _ in 0..<3000 {
