@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
+import ObjectStore
 
 /// Small object reads answered on the event loop, without the async request machinery.
 ///
@@ -19,9 +20,18 @@ import NIOHTTPTypes
 /// answers it from scratch: nothing has been written by then, so the client sees exactly what
 /// it would have seen anyway.
 extension S3Server {
+    /// A response ``HTTP1FastPath`` writes whole.
+    enum InlineAnswer {
+        /// Head and body (nil for none), as ``S3Response/prepare(isHead:)`` gives them.
+        case whole(HTTPResponse, ByteBuffer?)
+        /// Head, and an object body that is one slice of LMDB's map, copied from the map
+        /// straight into the response's buffer; the reader is closed once it is copied.
+        case mapped(HTTPResponse, ObjectReader, UnsafeRawBufferPointer)
+    }
+
     /// The whole response to `head` if it is a GET/HEAD of an object that can be answered at
     /// once, or nil to let the normal path answer.
-    func inlineResponse(to head: HTTPRequest, remoteAddress: SocketAddress?) -> (head: HTTPResponse, body: ByteBuffer?)? {
+    func inlineResponse(to head: HTTPRequest, remoteAddress: SocketAddress?) -> InlineAnswer? {
         let requestId = Self.newRequestId()
         do {
             var request = try S3Request(head: head, body: RequestBody(buffer: ByteBuffer()), requestId: requestId, domain: options.domain)
@@ -43,9 +53,26 @@ extension S3Server {
                 return nil
             }
             finish(&response, request: request, requestId: requestId)
+            if case .object(let reader, let range) = response.body, !isHead, !range.isEmpty {
+                // One slice of the map, in the page cache: its bytes are copied once, into the
+                // response (``S3Response/prepare(isHead:)`` would copy them into a buffer of
+                // their own first).
+                guard reader.isCached(at: range.lowerBound, end: range.upperBound) else {
+                    reader.close()
+                    return nil
+                }
+                let slice = try reader.slice(at: range.lowerBound, end: range.upperBound)
+                guard UInt64(slice.count) == range.count else {
+                    reader.close()
+                    return nil
+                }
+                var headers = response.headers
+                headers[.contentLength] = String(range.count)
+                return .mapped(HTTPResponse(status: response.status, headerFields: headers), reader, slice)
+            }
             switch try response.prepare(isHead: isHead) {
             case .whole(let head, let body):
-                return (head, body)
+                return .whole(head, body)
             case .streamed(_, let reader, _, _):
                 reader.close()
                 return nil
@@ -246,23 +273,37 @@ final class HTTP1FastPath: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// The response as HTTP/1.1 bytes: what NIO's encoder writes for the same head.
-    private func write(_ answer: (head: HTTPResponse, body: ByteBuffer?), context: ChannelHandlerContext) {
-        var out = context.channel.allocator.buffer(capacity: 512)
+    /// The response as HTTP/1.1 bytes (what NIO's encoder writes for the same head), in one
+    /// buffer with the body.
+    private func write(_ answer: S3Server.InlineAnswer, context: ChannelHandlerContext) {
+        let head: HTTPResponse
+        let bodySize: Int
+        switch answer {
+        case .whole(let h, let body): (head, bodySize) = (h, body?.readableBytes ?? 0)
+        case .mapped(let h, _, let slice): (head, bodySize) = (h, slice.count)
+        }
+        var out = context.channel.allocator.buffer(capacity: 512 + bodySize)
         out.writeStaticString("HTTP/1.1 ")
-        out.writeString(String(answer.head.status.code))
+        out.writeString(String(head.status.code))
         out.writeStaticString(" ")
-        out.writeString(answer.head.status.reasonPhrase)
+        out.writeString(head.status.reasonPhrase)
         out.writeStaticString("\r\n")
-        for field in answer.head.headerFields {
+        for field in head.headerFields {
             out.writeString(field.name.rawName)
             out.writeStaticString(": ")
             out.writeString(field.value)
             out.writeStaticString("\r\n")
         }
         out.writeStaticString("\r\n")
+        switch answer {
+        case .whole(_, let body):
+            if let body { out.writeImmutableBuffer(body) }
+        case .mapped(_, let reader, let slice):
+            out.writeBytes(slice)
+            reader.release(slice)
+            reader.close()
+        }
         context.write(wrapOutboundOut(.byteBuffer(out)), promise: nil)
-        if let body = answer.body { context.write(wrapOutboundOut(.byteBuffer(body)), promise: nil) }
         needsFlush = true
     }
 
