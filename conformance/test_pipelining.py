@@ -27,6 +27,20 @@ def _read_response(conn: sup.RawHTTP, head_request: bool = False, timeout: float
     return status, headers, body
 
 
+def _assert_answers(conn: sup.RawHTTP, count: int, body: bytes):
+    """The next `count` responses are 200s carrying `body`."""
+    for _ in range(count):
+        status, _, got = _read_response(conn)
+        assert status == 200 and got == body
+
+
+def _assert_whole_then_closed(conn: sup.RawHTTP, body: bytes):
+    """A slow reader gets the whole 200 response, then the server ends the connection."""
+    status, _, got = _read_response(conn, timeout=30)
+    assert status == 200 and got == body
+    assert conn.closed_by_server(timeout=10)
+
+
 def test_mixed_pipeline_is_answered_in_order(s3, bucket, endpoint):
     old = b"first version"
     new = sup.deterministic_body("pipe-new", 3000)
@@ -158,9 +172,7 @@ def test_chunked_upload_then_reads_on_one_connection(s3, bucket, endpoint):
                   + sup.raw_request_head("GET", f"{endpoint}/{bucket}/te/read"))
         status, _, got = _read_response(conn)
         assert status in (200, 411, 501), (status, got)
-        for _ in range(2):
-            status, _, got = _read_response(conn)
-            assert status == 200 and got == b"read me"
+        _assert_answers(conn, 2, b"read me")
     finally:
         conn.close()
 
@@ -172,9 +184,7 @@ def test_answers_reach_a_client_that_stopped_sending(s3, bucket, endpoint):
     try:
         conn.send(sup.raw_request_head("GET", f"{endpoint}/{bucket}/halfclose") * 3)
         conn.sock.shutdown(socket.SHUT_WR)
-        for _ in range(3):
-            status, _, got = _read_response(conn)
-            assert status == 200 and got == b"still here"
+        _assert_answers(conn, 3, b"still here")
     finally:
         conn.close()
 
@@ -279,9 +289,7 @@ def test_shutdown_lets_responses_in_flight_finish(tmp_path):
             time.sleep(0.5)
             os.kill(server.proc.pid, signal.SIGTERM)
             time.sleep(0.5)
-            status, _, got = _read_response(conn, timeout=30)
-            assert status == 200 and got == big
-            assert conn.closed_by_server(timeout=10)
+            _assert_whole_then_closed(conn, big)
         finally:
             conn.close()
         server.proc.wait(timeout=10)
@@ -311,9 +319,7 @@ def test_connection_close_answer_arrives_whole(s3, bucket, endpoint):
     try:
         conn.send(sup.raw_request_head("GET", f"{endpoint}/{bucket}/close-big", unsigned={"Connection": "close"}))
         time.sleep(0.3)
-        status, _, got = _read_response(conn, timeout=20)
-        assert status == 200 and got == body
-        assert conn.closed_by_server(timeout=5)
+        _assert_whole_then_closed(conn, body)
     finally:
         conn.close()
 
