@@ -336,3 +336,21 @@ def test_rejected_request_is_answered_before_anything_after_it(s3, bucket, endpo
         assert conn.closed_by_server(timeout=5)
     finally:
         conn.close()
+
+
+def test_head_with_bare_line_feeds_arriving_in_pieces_is_answered(s3, bucket, endpoint):
+    """A head outside the front handler's subset (LF line endings) that arrives in pieces is
+    handed to NIO as soon as it shows, not held until more bytes come."""
+    s3.put_object(Bucket=bucket, Key="lf", Body=b"lf")
+    head = sup.raw_request_head("GET", f"{endpoint}/{bucket}/lf").replace(b"\r\n", b"\n")
+    first_line = head.index(b"\n")
+    conn = sup.RawHTTP(endpoint)
+    try:
+        conn.send(head[:first_line])
+        time.sleep(0.2)
+        conn.send(head[first_line:])
+        answer = conn.read_final(timeout=5)
+        assert answer is not None, "no answer: the head was held"
+        assert answer[0] in (200, 400), answer
+    finally:
+        conn.close()

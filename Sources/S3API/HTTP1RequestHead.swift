@@ -39,12 +39,14 @@ struct HTTP1RequestHead {
     /// fields or more is left to NIO, which answers it.
     static let maxFieldCount = 1000
 
-    /// Whether `bytes` hold the empty line that ends a head (CR LF CR LF), looking from
-    /// `offset`: a head still arriving is searched only where new bytes could complete it.
-    static func containsEnd(_ bytes: UnsafeRawBufferPointer, from offset: Int) -> Bool {
+    /// Whether `bytes` hold a line feed at `offset` or later. A head still arriving is read
+    /// again only when new bytes bring one: only then can it be complete, or be found
+    /// outside the subset (a bare LF), so a head sent a byte at a time costs one reading per
+    /// line rather than one per byte.
+    static func containsLineFeed(_ bytes: UnsafeRawBufferPointer, from offset: Int) -> Bool {
         var i = max(0, offset)
-        while i + 3 < bytes.count {
-            if bytes[i] == 13, bytes[i + 1] == 10, bytes[i + 2] == 13, bytes[i + 3] == 10 { return true }
+        while i < bytes.count {
+            if bytes[i] == 10 { return true }
             i += 1
         }
         return false

@@ -200,13 +200,11 @@ final class HTTP1FastPath: ChannelDuplexHandler, RemovableChannelHandler {
         var bytes = unwrapInboundIn(data)
         if var buffer = pending, buffer.readableBytes > 0 {
             pending = nil
-            let searched = buffer.readableBytes - 3
+            let searched = buffer.readableBytes
             buffer.writeBuffer(&bytes)
             bytes = buffer
-            // A head still arriving is scanned again only once its end may be there, so a
-            // head sent a byte at a time costs linear time, not quadratic.
             if case .heads = mode, bytes.readableBytes <= HTTP1RequestHead.maxLength,
-               !bytes.withUnsafeReadableBytes({ HTTP1RequestHead.containsEnd($0, from: searched) }) {
+               !bytes.withUnsafeReadableBytes({ HTTP1RequestHead.containsLineFeed($0, from: searched) }) {
                 pending = bytes
                 return
             }

@@ -22,7 +22,8 @@ public struct S3ServerOptions: Sendable {
     /// With a domain, `bucket.<domain>` hosts address buckets virtual-host style.
     public var domain: String?
     public var maxClockSkew: TimeInterval = 900
-    /// A connection with no request in flight and nothing read for this long is closed.
+    /// A connection that has sent nothing for this long is closed, unless a response to it is
+    /// still being produced or sent (a request stalled mid-body is closed).
     public var idleTimeout: Duration = .seconds(300)
     /// PEM certificate chain and private key files: serve https when both are set.
     public var tlsCertificate: String?

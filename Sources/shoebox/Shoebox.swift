@@ -63,7 +63,7 @@ struct Server: AsyncParsableCommand {
     @Option(help: "Largest size of the store (LMDB map size), e.g. 1TiB, 64GiB, 512MiB.", transform: ByteSize.parse)
     var mapSize: Int = 1 << 40
 
-    @Option(help: "Seconds after which a connection with no request in flight is closed.")
+    @Option(help: "Seconds of silence from the client after which a connection is closed, unless a response to it is still being produced or sent.")
     var idleTimeout: Int = 300
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
