@@ -46,8 +46,8 @@ extension S3Server {
             try authenticate(&request)
             var response = try getObject(request, bucket: bucket, key: key, head: isHead)
             // More than one chunk is never one slice: leave it to the streaming path at once.
-            // (A slice not in the page cache comes back from `prepare` as streamed: the normal
-            // path reads it on a thread pool, not on this event loop.)
+            // So is a slice not in the page cache (below): the normal path reads it on a
+            // thread pool, not on this event loop.
             if case .object(let reader, let range) = response.body, range.count > UInt64(reader.record.chunkSize) {
                 reader.close()
                 return nil
