@@ -20,12 +20,10 @@ import ObjectStore
 /// answers it from scratch: nothing has been written by then, so the client sees exactly what
 /// it would have seen anyway.
 extension S3Server {
-    /// A response ``HTTP1FastPath`` writes whole.
+    /// A response ``HTTP1FastPath`` writes whole: ``S3Response/Prepared`` but never streamed.
+    /// A mapped body is copied from the map straight into the response's buffer.
     enum InlineAnswer {
-        /// Head and body (nil for none), as ``S3Response/prepare(isHead:)`` gives them.
         case whole(HTTPResponse, ByteBuffer?)
-        /// Head, and an object body that is one slice of LMDB's map, copied from the map
-        /// straight into the response's buffer; the reader is closed once it is copied.
         case mapped(HTTPResponse, ObjectReader, UnsafeRawBufferPointer)
     }
 
@@ -46,33 +44,18 @@ extension S3Server {
             try authenticate(&request)
             var response = try getObject(request, bucket: bucket, key: key, head: isHead)
             // More than one chunk is never one slice: leave it to the streaming path at once.
-            // So is a slice not in the page cache (below): the normal path reads it on a
-            // thread pool, not on this event loop.
+            // (A slice not in the page cache comes back from `prepare` as streamed: the normal
+            // path reads it on a thread pool, not on this event loop.)
             if case .object(let reader, let range) = response.body, range.count > UInt64(reader.record.chunkSize) {
                 reader.close()
                 return nil
             }
             finish(&response, request: request, requestId: requestId)
-            if case .object(let reader, let range) = response.body, !isHead, !range.isEmpty {
-                // One slice of the map, in the page cache: its bytes are copied once, into the
-                // response (``S3Response/prepare(isHead:)`` would copy them into a buffer of
-                // their own first).
-                guard reader.isCached(at: range.lowerBound, end: range.upperBound) else {
-                    reader.close()
-                    return nil
-                }
-                let slice = try reader.slice(at: range.lowerBound, end: range.upperBound)
-                guard UInt64(slice.count) == range.count else {
-                    reader.close()
-                    return nil
-                }
-                var headers = response.headers
-                headers[.contentLength] = String(range.count)
-                return .mapped(HTTPResponse(status: response.status, headerFields: headers), reader, slice)
-            }
             switch try response.prepare(isHead: isHead) {
             case .whole(let head, let body):
                 return .whole(head, body)
+            case .mapped(let head, let reader, let slice):
+                return .mapped(head, reader, slice)
             case .streamed(_, let reader, _, _):
                 reader.close()
                 return nil

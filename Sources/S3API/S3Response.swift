@@ -50,12 +50,15 @@ struct S3Response: Sendable {
         return .xml(doc, status: status, headers: headers)
     }
 
-    /// A response ready for the wire: whole (head and all of the body, written at once), or
-    /// streamed (the first slice of an object now, the rest read from the snapshot as the
-    /// connection takes it). A first slice that is not in the page cache is not read here at
-    /// all (`first` is nil): the async path reads it off the event loops.
+    /// A response ready for the wire: whole (head and all of the body, written at once),
+    /// mapped (an object body that is one cached slice of the map, to be copied once to where
+    /// it goes, then the reader closed), or streamed (the first slice of an object now, the
+    /// rest read from the snapshot as the connection takes it). A first slice that is not in
+    /// the page cache is not read here at all (`first` is nil): the async path reads it off
+    /// the event loops.
     enum Prepared {
         case whole(HTTPResponse, ByteBuffer?)
+        case mapped(HTTPResponse, ObjectReader, UnsafeRawBufferPointer)
         case streamed(HTTPResponse, ObjectReader, first: ByteBuffer?, rest: Range<UInt64>)
     }
 
@@ -85,19 +88,18 @@ struct S3Response: Sendable {
             if !reader.isCached(at: range.lowerBound, end: range.upperBound) {
                 return .streamed(head, reader, first: nil, rest: range)
             }
-            let first: ByteBuffer
+            let slice: UnsafeRawBufferPointer
             do {
-                first = try Self.copySlice(reader, at: range.lowerBound, end: range.upperBound)
+                slice = try reader.slice(at: range.lowerBound, end: range.upperBound)
             } catch {
                 reader.close()
                 throw error
             }
             // The whole range in one slice of the map (every small object): head, body and
             // end go out in one write, one syscall per response instead of three.
-            if UInt64(first.readableBytes) == range.count {
-                reader.close()
-                return .whole(head, first)
-            }
+            if UInt64(slice.count) == range.count { return .mapped(head, reader, slice) }
+            let first = ByteBuffer(bytes: slice)
+            reader.release(slice)
             return .streamed(head, reader, first: first, rest: (range.lowerBound + UInt64(first.readableBytes))..<range.upperBound)
         }
     }
@@ -107,6 +109,11 @@ struct S3Response: Sendable {
         switch try prepare(isHead: isHead) {
         case .whole(let head, let body):
             try await writer.write(response: head, body: body.map { ResponseBody(byteBuffer: $0) } ?? ResponseBody())
+        case .mapped(let head, let reader, let slice):
+            let body = ByteBuffer(bytes: slice)
+            reader.release(slice)
+            reader.close()
+            try await writer.write(response: head, body: ResponseBody(byteBuffer: body))
         case .streamed(let head, let reader, let first, var rest):
             defer { reader.close() }
             // The first slice is read before the head goes out, so that a storage error still
