@@ -132,10 +132,11 @@ struct HTTP1RequestHead {
                     i += 1
                     if c != 32 && c != 9 { valueEnd = i }
                 }
-                let lowerName = lowercasedString(nameStart, nameEnd)
+                // Token characters only, so always a valid name; its canonical form is lowercase.
+                guard let name = HTTPField.Name(string(nameStart, nameEnd)) else { return .unframeable }
                 let value = string(valueStart, valueEnd)
                 index = end + 2
-                switch lowerName {
+                switch name.canonicalName {
                 case "transfer-encoding", "upgrade":
                     return .unframeable
                 case "content-length":
@@ -159,10 +160,7 @@ struct HTTP1RequestHead {
                 default:
                     break
                 }
-                if answerable {
-                    guard let name = HTTPField.Name(string(nameStart, nameEnd)) else { return .unframeable }
-                    fields.append(HTTPField(name: name, value: value))
-                }
+                if answerable { fields.append(HTTPField(name: name, value: value)) }
             }
             let request = answerable
                 ? HTTPRequest(method: method == "GET" ? .get : .head, scheme: "http", authority: authority,
@@ -183,16 +181,6 @@ struct HTTP1RequestHead {
 
         func string(_ start: Int, _ end: Int) -> String {
             String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
-        }
-
-        func lowercasedString(_ start: Int, _ end: Int) -> String {
-            String(unsafeUninitializedCapacity: end - start) { out in
-                for k in 0..<(end - start) {
-                    let c = bytes[start + k]
-                    out[k] = c >= 65 && c <= 90 ? c | 0x20 : c
-                }
-                return end - start
-            }
         }
     }
 }
