@@ -157,20 +157,21 @@ public final class GalleryIndex: Sendable {
                 let old = try record(txn, key: key)
                 if let old, !S3EventRecord.sequencerPrecedes(old.sequencer, sequencer) { ignored += 1; continue }
                 let time = Self.parseTime(event.eventTime) ?? Date()
-                if event.eventName.hasPrefix("ObjectCreated:") {
+                switch S3EventName.kind(of: event.eventName) {
+                case .created:
                     let new = ImageRecord(key: key, size: event.s3.object.size ?? 0, etag: event.s3.object.eTag ?? "",
                                           contentType: event.s3.object.contentType ?? "binary/octet-stream", uploaded: time,
                                           metadata: event.s3.object.userMetadata ?? [:], sequencer: sequencer, deleted: false,
                                           eventAppliedAt: Date())
                     try store(txn, new, replacing: old)
-                } else if event.eventName.hasPrefix("ObjectRemoved:") {
+                case .removed:
                     var tombstone = old ?? ImageRecord(key: key, size: 0, etag: "", contentType: "", uploaded: time, metadata: [:],
                                                        sequencer: sequencer, deleted: true)
                     tombstone.deleted = true
                     tombstone.sequencer = sequencer
                     tombstone.eventAppliedAt = Date()
                     try store(txn, tombstone, replacing: old)
-                } else {
+                case nil:
                     ignored += 1
                     continue
                 }

@@ -65,3 +65,23 @@ public struct BucketRecord: Sendable, Equatable {
         }
     }
 }
+
+extension BucketRecord {
+    /// Whether `name` follows the AWS general-purpose bucket naming rules.
+    /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+    public static func isValidName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard (3...63).contains(bytes.count) else { return false }
+        let allowed: (UInt8) -> Bool = { ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2e || $0 == 0x2d }
+        guard bytes.allSatisfy(allowed) else { return false }
+        let alnum: (UInt8) -> Bool = { ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) }
+        guard alnum(bytes.first!), alnum(bytes.last!) else { return false }
+        if name.contains("..") || name.contains(".-") || name.contains("-.") { return false }
+        // Not formatted as an IPv4 address.
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        if parts.count == 4, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }) { return false }
+        for reserved in ["xn--", "sthree-", "amzn-s3-demo-"] where name.hasPrefix(reserved) { return false }
+        for reserved in ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] where name.hasSuffix(reserved) { return false }
+        return true
+    }
+}

@@ -2,6 +2,11 @@ public import Foundation
 
 /// An incomplete multipart upload: `uploads` database, upload id (16 bytes) → record.
 public struct MultipartUploadRecord: Sendable, Equatable {
+    /// The smallest size of every part but the last, as AWS.
+    public static let minimumPartSize: UInt64 = 5 << 20
+    /// The most parts an upload may have.
+    public static let maximumParts = 10_000
+
     static let formatVersion: UInt8 = 1
 
     public var uploadId: String
@@ -125,4 +130,26 @@ public struct PartRecord: Sendable, Equatable {
 extension Date {
     /// The date as stored in records: whole milliseconds.
     var roundedToMilliseconds: Date { Date(timeIntervalSince1970: (timeIntervalSince1970 * 1000).rounded() / 1000) }
+}
+
+/// One page of ListMultipartUploads.
+public struct UploadListPage: Sendable {
+    public var uploads: [MultipartUploadRecord]
+    public var commonPrefixes: [String]
+    public var isTruncated: Bool
+    public var nextKeyMarker: String?
+    public var nextUploadIdMarker: String?
+}
+
+/// A part named in CompleteMultipartUpload.
+public struct CompletedPart: Sendable {
+    public var partNumber: Int
+    public var etag: String
+    /// The part checksum the client lists (base64), checked against the stored one.
+    public var checksum: String?
+    public init(partNumber: Int, etag: String, checksum: String? = nil) {
+        self.partNumber = partNumber
+        self.etag = etag
+        self.checksum = checksum
+    }
 }

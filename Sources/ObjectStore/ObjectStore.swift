@@ -1,164 +1,87 @@
-import Foundation
-public import LMDB
-public import Logging
-import Synchronization
+public import Foundation
 
-/// The Shoebox content store: buckets, objects and their bodies, all in one LMDB environment.
+/// The storage seam: everything the S3 API needs from a backend (buckets, object records,
+/// bodies written with staging and published atomically, ranged reads from a snapshot,
+/// listing, multipart uploads) and the event outbox the delivery service drains.
 ///
-/// Layout (named databases):
-/// - `meta`: store-wide values (format version, next bucket id).
-/// - `buckets`: bucket name → ``BucketRecord``.
-/// - `objects`: bucket id (8 bytes BE) ‖ UTF-8 key → ``ObjectRecord``; byte order is S3 list order.
-/// - `chunks`: blob id (8 bytes BE) ‖ chunk index (4 bytes BE) → body bytes.
-/// - `staging`: blob id → start time, for bodies being written in several transactions; what is
-///   left here at start-up belongs to an upload that never completed and is removed.
-/// - `uploads`: multipart upload id (16 bytes) → ``MultipartUploadRecord``.
-/// - `uploadIndex`: bucket id ‖ key ‖ 0x00 ‖ initiated (8 bytes BE) ‖ upload id → empty, for
-///   ListMultipartUploads in key order.
-/// - `parts`: upload id ‖ part number (4 bytes BE) → ``PartRecord``; part bodies are blobs.
-/// - `outbox`: notification events waiting for delivery (see EventOutbox.swift).
-///
-/// Every change goes through one ``WriteQueue`` and is durable when the call returns.
-public final class ObjectStore: Sendable {
-    /// The format of the store as a whole; bumped when the layout changes incompatibly.
-    static let storeFormatVersion: UInt8 = 1
-    /// Body chunk size for new objects.
-    public static let chunkSize = 1 << 20
+/// Every change is durable when its call returns, and a change and the events it causes are
+/// stored together or not at all. ``LMDBObjectStore`` is the embedded backend; a backend is
+/// added by conforming to this protocol (and ``ObjectReader``/``ObjectUpload``), without
+/// touching the API layer. Errors are ``ObjectStoreError``s.
+public protocol ObjectStore: EventOutbox, AnyObject {
+    /// The longest object key (UTF-8 bytes) this store can index.
+    var maxKeyLength: Int { get }
+    /// Stops background work after the queued writes.
+    func close()
 
-    public let environment: Environment
-    public let writer: WriteQueue
-    let meta: Database
-    let buckets: Database
-    let objects: Database
-    let chunks: Database
-    let staging: Database
-    let uploads: Database
-    let uploadIndex: Database
-    let parts: Database
-    let outbox: Database
-    /// Notification targets by id, with their outbox limits.
-    public let eventTargets: [String: Int]
-    private let nextBlob: Atomic<UInt64>
-    let logger: Logger
+    // MARK: buckets
 
-    /// The longest object key (UTF-8 bytes) this store indexes: LMDB's default key limit (511)
-    /// minus the 8-byte bucket id prefix. AWS allows 1,024; longer keys get KeyTooLongError.
-    public static let maxKeyBytes = 503
-    public var maxKeyLength: Int { min(Self.maxKeyBytes, environment.maxKeySize - 8) }
+    /// Creates a bucket owned by `ownerId`.
+    /// - Throws: `.invalidBucketName`, `.bucketAlreadyOwnedByYou`, `.bucketAlreadyExists`.
+    @discardableResult
+    func createBucket(name: String, ownerId: String, region: String, acl: AccessControlList?) async throws -> BucketRecord
+    /// The bucket named `name`, or nil.
+    func bucket(named name: String) throws -> BucketRecord?
+    /// Buckets in name order, only those of `ownerId` when given.
+    func listBuckets(ownerId: String?) throws -> [BucketRecord]
+    /// Changes a bucket's record (ACL, CORS, notifications) in one durable transaction.
+    @discardableResult
+    func updateBucket(name: String, _ change: @escaping @Sendable (inout BucketRecord) throws -> Void) async throws -> BucketRecord
+    /// Deletes an empty bucket (and frees its incomplete multipart uploads).
+    func deleteBucket(name: String) async throws
 
-    /// Opens or creates the store in `directory`.
-    /// - Parameter mapSize: the most bytes the store may hold (LMDB map size).
-    public init(directory: String, mapSize: Int, eventTargets: [String: Int] = [:], logger: Logger = Logger(label: "shoebox.store")) throws {
-        self.eventTargets = eventTargets
-        self.logger = logger
-        let env = try Environment(path: directory, mapSize: mapSize)
-        environment = env
-        meta = try env.openDatabase("meta")
-        buckets = try env.openDatabase("buckets")
-        objects = try env.openDatabase("objects")
-        chunks = try env.openDatabase("chunks")
-        staging = try env.openDatabase("staging")
-        uploads = try env.openDatabase("uploads")
-        uploadIndex = try env.openDatabase("uploadIndex")
-        parts = try env.openDatabase("parts")
-        outbox = try env.openDatabase("outbox")
-        let (meta, chunks, staging) = (meta, chunks, staging)
-        let next = try env.writeSynchronously { txn -> UInt64 in
-            if let version = try txn.get(meta, key: Array("format".utf8)) {
-                guard version == [Self.storeFormatVersion] else { throw ObjectStoreError.corruptRecord }
-            } else {
-                try txn.put(meta, key: Array("format".utf8), value: [Self.storeFormatVersion])
-            }
-            // Remove bodies of uploads interrupted by a crash: they were never published.
-            var orphans: [UInt64] = []
-            let stagingCursor = try txn.cursor(staging)
-            var entry = try stagingCursor.first()
-            while let e = entry {
-                orphans.append(UInt64(bigEndianBytes: e.key))
-                entry = try stagingCursor.next()
-            }
-            for blob in orphans {
-                try Self.deleteChunks(txn, chunks, blob: blob, count: nil)
-                try txn.delete(staging, key: blob.bigEndianBytes)
-            }
-            if !orphans.isEmpty { logger.info("removed \(orphans.count) interrupted upload(s)") }
-            // Blob ids only grow: start above the highest blob that has chunks and above every
-            // blob ever published (an empty body has no chunks but is still referenced).
-            let last = try txn.cursor(chunks).last()
-            let aboveChunks = last.map { UInt64(bigEndianBytes: UnsafeRawBufferPointer(rebasing: $0.key[0..<8])) + 1 } ?? 1
-            let mark = try txn.get(meta, key: Self.blobMarkKey).map { $0.withUnsafeBytes { UInt64(bigEndianBytes: $0) } } ?? 1
-            return max(aboveChunks, mark)
-        }
-        nextBlob = Atomic(next)
-        writer = WriteQueue(environment: env)
+    // MARK: objects
+
+    /// A consistent snapshot of `key` for reading its body. - Throws: `.noSuchBucket`, `.noSuchKey`.
+    func openObject(bucket: String, key: String) throws -> any ObjectReader
+    /// The record of `key`, or nil.
+    func object(bucket: BucketRecord, key: String) throws -> ObjectRecord?
+    /// Changes an object's record (its ACL) durably, keeping its body.
+    func updateObject(bucket: BucketRecord, key: String, _ change: @escaping @Sendable (inout ObjectRecord) throws -> Void) async throws
+    /// Deletes several keys in one durable change; one result per key, in order (nil: there was none).
+    func deleteObjects(bucket: BucketRecord, keys: [String], event: EventContext?) async throws -> [Result<ObjectRecord?, ObjectStoreError>]
+    /// Starts writing a new body for `key`. - Throws: `.keyTooLong` / `.invalidKey` before anything is written.
+    func beginUpload(bucket: BucketRecord, key: String) throws -> any ObjectUpload
+    /// One page of keys in S3 list order.
+    func list(bucket: BucketRecord, query: ListQuery) throws -> ListPage
+
+    // MARK: multipart
+
+    /// Starts a multipart upload of `key`.
+    func createMultipartUpload(bucket: BucketRecord, key: String, ownerId: String, metadata: ObjectMetadata,
+                               checksumAlgorithm: ChecksumAlgorithm?, acl: AccessControlList?) async throws -> MultipartUploadRecord
+    /// The upload `uploadId` of `key`. - Throws: `.noSuchUpload`.
+    func multipartUpload(bucket: BucketRecord, key: String, uploadId: String) throws -> MultipartUploadRecord
+    /// Starts writing the body of a part; ``ObjectUpload/commitPart(md5:upload:partNumber:checksum:)`` stores it.
+    func beginPartUpload(bucket: BucketRecord, upload: MultipartUploadRecord) -> any ObjectUpload
+    /// Parts after part number `after`, in order.
+    func listParts(upload: MultipartUploadRecord, after: Int, maxParts: Int) throws -> (parts: [PartRecord], isTruncated: Bool)
+    /// Publishes the listed parts as one object, atomically; unlisted parts are freed.
+    func completeMultipartUpload(bucket: BucketRecord, upload: MultipartUploadRecord, parts: [CompletedPart],
+                                 lastModified: Date, condition: WriteCondition, event: EventContext?) async throws -> ObjectRecord
+    /// Removes the upload and frees its parts.
+    func abortMultipartUpload(bucket: BucketRecord, upload: MultipartUploadRecord) async throws
+    /// Incomplete uploads in key order, then initiation order.
+    func listMultipartUploads(bucket: BucketRecord, prefix: String, delimiter: String?, keyMarker: String?,
+                              uploadIdMarker: String?, maxUploads: Int) throws -> UploadListPage
+}
+
+extension ObjectStore {
+    /// Checks that `key` can be stored.
+    public func validate(key: String) throws {
+        if let error = keyError(key) { throw error }
     }
 
-    /// Stops the writer after the queued writes.
-    public func close() {
-        writer.shutdown()
+    /// Why `key` cannot be stored, or nil.
+    package func keyError(_ key: String) -> ObjectStoreError? {
+        if key.isEmpty || key.utf8.contains(0) { return .invalidKey }
+        if key.utf8.count > maxKeyLength { return .keyTooLong(maxBytes: maxKeyLength) }
+        return nil
     }
 
-    static let blobMarkKey = Array("nextBlobId".utf8)
-
-    /// Within a write transaction: records that blob ids up to `blob` are in use.
-    func raiseBlobMark(_ txn: Transaction, above blob: UInt64) throws {
-        let current = try txn.get(meta, key: Self.blobMarkKey).map { $0.withUnsafeBytes { UInt64(bigEndianBytes: $0) } } ?? 1
-        if blob + 1 > current { try txn.put(meta, key: Self.blobMarkKey, value: (blob + 1).bigEndianBytes) }
-    }
-
-    func allocateBlobId() -> UInt64 {
-        nextBlob.wrappingAdd(1, ordering: .relaxed).oldValue
-    }
-
-    // MARK: keys
-
-    static func objectKey(bucketId: UInt64, key: String) -> [UInt8] {
-        var k = bucketId.bigEndianBytes
-        k.append(contentsOf: key.utf8)
-        return k
-    }
-
-    static func chunkKey(blob: UInt64, index: UInt32) -> [UInt8] {
-        blob.bigEndianBytes + index.bigEndianBytes
-    }
-
-    /// Deletes the chunks of `blob`: exactly `count` of them, or all that exist when nil.
-    static func deleteChunks(_ txn: Transaction, _ chunks: Database, blob: UInt64, count: UInt32?) throws {
-        if let count {
-            for i in 0..<count { try txn.delete(chunks, key: chunkKey(blob: blob, index: i)) }
-            return
-        }
-        let cursor = try txn.cursor(chunks)
-        let prefix = blob.bigEndianBytes
-        var entry = try cursor.seek(atOrAfter: prefix)
-        while let e = entry, e.key.count >= 8, e.key.prefix(8).elementsEqual(prefix) {
-            try cursor.deleteCurrent()
-            // After a delete, MDB_GET_CURRENT semantics vary; re-seek from the prefix.
-            entry = try cursor.seek(atOrAfter: prefix)
-        }
-    }
-
-    /// Runs a write job, mapping LMDB's out-of-space errors to ``ObjectStoreError/storageFull``.
-    func write<T: Sendable>(_ body: @escaping @Sendable (Transaction) throws -> T) async throws -> T {
-        do {
-            return try await writer.write(body)
-        } catch let error as LMDBError {
-            throw Self.map(error)
-        }
-    }
-
-    /// Runs a read, mapping LMDB errors.
-    func read<T>(_ body: (Transaction) throws -> T) throws -> T {
-        do {
-            return try environment.read(body)
-        } catch let error as LMDBError {
-            throw Self.map(error)
-        }
-    }
-
-    static func map(_ error: LMDBError) -> ObjectStoreError {
-        if error.isOutOfSpace { return .storageFull }
-        if error == .badValueSize { return .keyTooLong }
-        return .storage(error.description)
+    /// Deletes `key`; returns the record removed, or nil when there was none (not an error in S3).
+    @discardableResult
+    public func deleteObject(bucket: BucketRecord, key: String, event: EventContext? = nil) async throws -> ObjectRecord? {
+        try await deleteObjects(bucket: bucket, keys: [key], event: event)[0].get()
     }
 }

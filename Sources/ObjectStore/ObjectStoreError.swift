@@ -16,8 +16,8 @@ public enum ObjectStoreError: Error, Equatable, Sendable {
     case entityTooSmall
     /// A conditional write (`If-Match` / `If-None-Match`) did not hold.
     case preconditionFailed
-    /// The key is longer than this store can index (see ``ObjectStore/maxKeyLength``).
-    case keyTooLong
+    /// The key is longer than this store can index (`maxBytes`, its ``ObjectStore/maxKeyLength``).
+    case keyTooLong(maxBytes: Int)
     /// The key is empty or not valid UTF-8 text accepted by S3.
     case invalidKey
     /// A notification target's outbox is at its limit: the change would lose an event.

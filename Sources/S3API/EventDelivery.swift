@@ -12,14 +12,14 @@ import ServiceLifecycle
 /// capped exponential backoff. The outbox lives in LMDB, so delivery resumes after a restart
 /// where it stopped: a consumer may see an event twice, never miss one.
 final class EventDelivery: Service {
-    private let store: ObjectStore
+    private let outbox: any EventOutbox
     private let targets: [WebhookTarget]
     private let logger: Logger
     /// Events sent per request to the store's outbox reader.
     private let batchSize = 64
 
-    init(store: ObjectStore, targets: [WebhookTarget], logger: Logger) {
-        self.store = store
+    init(outbox: any EventOutbox, targets: [WebhookTarget], logger: Logger) {
+        self.outbox = outbox
         self.targets = targets
         self.logger = logger
     }
@@ -54,8 +54,8 @@ final class EventDelivery: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let batch: [(sequence: UInt64, body: [UInt8])]
             do {
-                batch = try store.outboxPeek(target: target.id, max: batchSize)
-                depthGauge.record(try store.outboxDepth(target: target.id))
+                batch = try outbox.outboxPeek(target: target.id, max: batchSize)
+                depthGauge.record(try outbox.outboxDepth(target: target.id))
             } catch {
                 logger.error("notification outbox of \(target.id) unreadable: \(error)")
                 try? await Task.sleep(for: .seconds(1))
@@ -79,7 +79,7 @@ final class EventDelivery: Service {
             }
             if let last {
                 do {
-                    try await store.outboxRemove(target: target.id, through: last)
+                    try await outbox.outboxRemove(target: target.id, through: last)
                 } catch {
                     logger.error("could not remove delivered events of \(target.id): \(error)")
                 }

@@ -24,7 +24,7 @@ extension S3Server {
     /// A mapped body is copied from the map straight into the response's buffer.
     enum InlineAnswer {
         case whole(HTTPResponse, ByteBuffer?)
-        case mapped(HTTPResponse, ObjectReader, UnsafeRawBufferPointer)
+        case mapped(HTTPResponse, any ObjectReader, UnsafeRawBufferPointer)
     }
 
     /// The whole response to `head` if it is a GET/HEAD of an object that can be answered at

@@ -172,7 +172,7 @@ struct S3Error: Error, Sendable {
         case .invalidPartOrder: S3Error(.invalidPartOrder)
         case .entityTooSmall: S3Error(.entityTooSmall)
         case .preconditionFailed: S3Error(.preconditionFailed)
-        case .keyTooLong: S3Error(.keyTooLong, "Your key is too long: Shoebox indexes keys of up to \(ObjectStore.maxKeyBytes) bytes.")
+        case .keyTooLong(let maxBytes): S3Error(.keyTooLong, "Your key is too long: Shoebox indexes keys of up to \(maxBytes) bytes.")
         case .invalidKey: S3Error(.invalidArgument, "Object key is empty or contains characters S3 does not accept.")
         case .storageFull: S3Error(.insufficientStorage)
         case .slowDown(let target):

@@ -11,7 +11,7 @@ struct S3Response: Sendable {
         case empty
         case bytes(ByteBuffer)
         /// Bytes `range` of an object, streamed from its LMDB snapshot.
-        case object(ObjectReader, Range<UInt64>)
+        case object(any ObjectReader, Range<UInt64>)
     }
 
     var status: HTTPResponse.Status
@@ -58,8 +58,8 @@ struct S3Response: Sendable {
     /// the event loops.
     enum Prepared {
         case whole(HTTPResponse, ByteBuffer?)
-        case mapped(HTTPResponse, ObjectReader, UnsafeRawBufferPointer)
-        case streamed(HTTPResponse, ObjectReader, first: ByteBuffer?, rest: Range<UInt64>)
+        case mapped(HTTPResponse, any ObjectReader, UnsafeRawBufferPointer)
+        case streamed(HTTPResponse, any ObjectReader, first: ByteBuffer?, rest: Range<UInt64>)
     }
 
     /// Sets Content-Length and takes the first slice of an object body (unless reading it may
@@ -137,7 +137,7 @@ struct S3Response: Sendable {
 
     /// Bytes of `reader`'s body from `offset`, up to `end` or the end of a chunk, copied out of
     /// the map; the map's pages then leave this process's resident set.
-    static func copySlice(_ reader: ObjectReader, at offset: UInt64, end: UInt64) throws -> ByteBuffer {
+    static func copySlice(_ reader: any ObjectReader, at offset: UInt64, end: UInt64) throws -> ByteBuffer {
         let slice = try reader.slice(at: offset, end: end)
         let buffer = ByteBuffer(bytes: slice)
         reader.release(slice)
@@ -146,7 +146,7 @@ struct S3Response: Sendable {
 
     /// Streams an object range; each write waits for the connection to take it (backpressure),
     /// so at most one chunk per connection is in flight.
-    private static func stream(_ reader: ObjectReader, range: Range<UInt64>, to bodyWriter: inout some ResponseBodyWriter) async throws {
+    private static func stream(_ reader: any ObjectReader, range: Range<UInt64>, to bodyWriter: inout some ResponseBodyWriter) async throws {
         var offset = range.lowerBound
         while offset < range.upperBound {
             let from = offset
@@ -160,7 +160,7 @@ struct S3Response: Sendable {
 extension ObjectReader {
     /// Runs `read`, which reads the slice of this reader's body at `offset` (up to `end`) out
     /// of the memory map. A slice that is not all in the page cache (see
-    /// ``ObjectReader/isCached(at:end:)``) is read on NIO's thread pool for blocking work:
+    /// ``any ObjectReader/isCached(at:end:)``) is read on NIO's thread pool for blocking work:
     /// its page faults wait for the disk, and the event loops must not wait with them (in
     /// `shoebox` they also run Swift's tasks: Shoebox.swift makes them the global executor).
     /// A cached slice is read in place: the hop to another thread cost a 64 MiB GET about a

@@ -30,8 +30,8 @@ extension S3Server {
 
     /// Opens an object the requester may read (object ACL READ). A missing key is reported
     /// as AccessDenied to requesters who may not list the bucket, as S3 does.
-    func openReadable(_ request: S3Request, bucket name: String, key: String, permission: Permission = .read) throws -> ObjectReader {
-        let reader: ObjectReader
+    func openReadable(_ request: S3Request, bucket name: String, key: String, permission: Permission = .read) throws -> any ObjectReader {
+        let reader: any ObjectReader
         do {
             reader = try store.openObject(bucket: name, key: key)
         } catch ObjectStoreError.noSuchKey {

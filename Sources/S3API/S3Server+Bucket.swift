@@ -30,7 +30,7 @@ extension S3Server {
 
     func createBucket(_ request: S3Request, name: String) async throws -> S3Response {
         let user = try requireUser(request)
-        guard ObjectStore.isValidBucketName(name) else { throw S3Error(.invalidBucketName, details: [("BucketName", name)]) }
+        guard BucketRecord.isValidName(name) else { throw S3Error(.invalidBucketName, details: [("BucketName", name)]) }
         let acl = try requestedACL(request, ownerId: user.id, bucketOwnerId: user.id)
         let body = try await readSmallBody(request, limit: 64 << 10)
         if body.readableBytes > 0 {

@@ -30,7 +30,7 @@ extension S3Server {
             try await copy(reader, range: 0..<source.size, into: upload)
             record = try await upload.commit(md5: upload.finishDigest(), metadata: metadata, checksum: source.checksum,
                                              ownerId: request.requesterId, condition: condition, lastModified: Self.lastModifiedNow(),
-                                             acl: acl, event: eventContext(request, "ObjectCreated:Copy")).record
+                                             acl: acl, event: eventContext(request, .objectCreatedCopy)).record
         } catch {
             await upload.discard()
             throw error
@@ -66,7 +66,7 @@ extension S3Server {
     }
 
     /// Appends bytes `range` of `reader`'s object to `upload`, chunk by chunk, bounding memory.
-    func copy(_ reader: ObjectReader, range: Range<UInt64>, into upload: ObjectUpload) async throws {
+    func copy(_ reader: any ObjectReader, range: Range<UInt64>, into upload: any ObjectUpload) async throws {
         var offset = range.lowerBound
         while offset < range.upperBound {
             let from = offset

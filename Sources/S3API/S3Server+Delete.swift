@@ -22,7 +22,7 @@ extension S3Server {
         }
         // Only the `null` version exists in an unversioned bucket.
         let deletable = requested.filter { $0.version == nil || $0.version == "null" }.map(\.key)
-        var results = try await store.deleteObjects(bucket: bucket, keys: deletable, event: eventContext(request, "ObjectRemoved:Delete")).makeIterator()
+        var results = try await store.deleteObjects(bucket: bucket, keys: deletable, event: eventContext(request, .objectRemovedDelete)).makeIterator()
 
         var doc = XMLWriter()
         doc.element("DeleteResult", namespace: true) { x in

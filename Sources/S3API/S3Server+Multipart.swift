@@ -39,7 +39,7 @@ extension S3Server {
     }
 
     private func partNumber(_ request: S3Request) throws -> UInt32 {
-        guard let value = request.query["partNumber"], let number = UInt32(value), number >= 1, number <= ObjectStore.maximumParts else {
+        guard let value = request.query["partNumber"], let number = UInt32(value), number >= 1, number <= MultipartUploadRecord.maximumParts else {
             throw S3Error(.invalidArgument, "Part number must be an integer between 1 and 10000, inclusive")
         }
         return number
@@ -128,7 +128,7 @@ extension S3Server {
         }
         let record = try await store.completeMultipartUpload(bucket: bucket, upload: upload, parts: parts,
                                                              lastModified: Self.lastModifiedNow(), condition: try writeCondition(request),
-                                                             event: eventContext(request, "ObjectCreated:CompleteMultipartUpload"))
+                                                             event: eventContext(request, .objectCreatedCompleteMultipartUpload))
         var doc = XMLWriter()
         doc.element("CompleteMultipartUploadResult", namespace: true) { x in
             x.leaf("Location", "/\(name)/\(key)")

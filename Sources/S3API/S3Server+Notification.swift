@@ -1,15 +1,11 @@
 import Foundation
 import HTTPTypes
 import ObjectStore
+import S3Events
 
 /// Put/GetBucketNotificationConfiguration (queue configurations pointing at webhooks).
 /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketNotificationConfiguration.html
 extension S3Server {
-    static let notificationEvents: Set<String> = [
-        "s3:ObjectCreated:*", "s3:ObjectCreated:Put", "s3:ObjectCreated:Post", "s3:ObjectCreated:Copy",
-        "s3:ObjectCreated:CompleteMultipartUpload", "s3:ObjectRemoved:*", "s3:ObjectRemoved:Delete",
-    ]
-
     /// The webhook id an ARN names: `arn:shoebox:sqs:<region>:<id>:webhook`, or MinIO's
     /// `arn:minio:sqs:[region]:<id>:webhook` so existing MinIO setups work unchanged.
     func webhookId(arn: String) -> String? {
@@ -39,7 +35,7 @@ extension S3Server {
             }
             let events = element.children("Event").map { $0.text.trimmingCharacters(in: .whitespacesAndNewlines) }
             guard !events.isEmpty else { throw S3Error(.malformedXML) }
-            for event in events where !Self.notificationEvents.contains(event) {
+            for event in events where !S3EventName.configurationNames.contains(event) {
                 throw S3Error(.invalidArgument, "The event '\(event)' is not supported for notifications",
                               details: [("ArgumentName", event), ("ArgumentValue", event)])
             }
@@ -112,7 +108,7 @@ extension S3Server {
     /// The event context of a change made by `request`.
     /// - Parameter principal: who made the change when it is not the request's signer (a POST
     ///   form is signed by its policy).
-    func eventContext(_ request: S3Request, _ eventName: String, principal: String? = nil) -> EventContext {
+    func eventContext(_ request: S3Request, _ eventName: S3EventName, principal: String? = nil) -> EventContext {
         EventContext(eventName: eventName, requestId: request.requestId, hostId: Self.hostId, sourceIP: request.sourceIP,
                      principalId: principal ?? request.user?.id ?? "anonymous", region: options.region)
     }

@@ -21,7 +21,7 @@ extension S3Server {
             let (md5, checksum) = try await receiveBody(request, into: upload, maxSize: Self.maxPutSize)
             record = try await upload.commit(md5: md5, metadata: metadata, checksum: checksum, ownerId: request.requesterId,
                                              condition: condition, lastModified: Self.lastModifiedNow(), acl: acl,
-                                             event: eventContext(request, "ObjectCreated:Put")).record
+                                             event: eventContext(request, .objectCreatedPut)).record
         } catch {
             await upload.discard()
             throw error
@@ -36,7 +36,7 @@ extension S3Server {
 
     /// Streams the request body into `upload`, verifying its length and integrity as it goes.
     /// - Returns: the body's MD5 and the checksum to store with it.
-    func receiveBody(_ request: S3Request, into upload: ObjectUpload, maxSize: UInt64) async throws -> (md5: [UInt8], checksum: StoredChecksum?) {
+    func receiveBody(_ request: S3Request, into upload: any ObjectUpload, maxSize: UInt64) async throws -> (md5: [UInt8], checksum: StoredChecksum?) {
         var verifier = try PayloadVerifier(request)
         switch request.payloadMode {
         case .plain:
@@ -152,7 +152,7 @@ extension S3Server {
             var range = 0..<record.size
             var status = HTTPResponse.Status.ok
             if let value = request.query["partNumber"] {
-                guard let number = Int(value), number >= 1, number <= ObjectStore.maximumParts else {
+                guard let number = Int(value), number >= 1, number <= MultipartUploadRecord.maximumParts else {
                     throw S3Error(.invalidArgument, "Part number must be an integer between 1 and 10000, inclusive")
                 }
                 guard let part = reader.partRange(number) else { throw S3Error(.invalidPartNumber) }
@@ -279,7 +279,7 @@ extension S3Server {
         let bucket = try bucket(request, name, .permission(.write))
         if let version = request.query["versionId"], version != "null" { throw S3Error(.noSuchVersion) }
         try store.validate(key: key)
-        try await store.deleteObject(bucket: bucket, key: key, event: eventContext(request, "ObjectRemoved:Delete"))
+        try await store.deleteObject(bucket: bucket, key: key, event: eventContext(request, .objectRemovedDelete))
         return S3Response(status: .noContent)
     }
 }

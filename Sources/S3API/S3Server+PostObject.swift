@@ -19,7 +19,7 @@ extension S3Server {
         }
         guard let bucket = try store.bucket(named: name) else { throw S3Error(.noSuchBucket, details: [("BucketName", name)]) }
         let form = PostForm(boundary: boundary)
-        var upload: ObjectUpload?
+        var upload: (any ObjectUpload)?
         var context: PostContext?
         do {
             for try await buffer in request.body {
@@ -51,8 +51,8 @@ extension S3Server {
                 throw S3Error(.entityTooSmall, details: [("MinSizeAllowed", String(range.lowerBound))])
             }
             let record = try await upload.commit(md5: upload.finishDigest(), metadata: ready.metadata, checksum: nil,
-                                                 ownerId: ready.ownerId, lastModified: Self.lastModifiedNow(), acl: ready.acl,
-                                                 event: eventContext(request, "ObjectCreated:Post",
+                                                 ownerId: ready.ownerId, condition: .none, lastModified: Self.lastModifiedNow(), acl: ready.acl,
+                                                 event: eventContext(request, .objectCreatedPost,
                                                                      principal: ready.ownerId == AccessControlList.anonymousId ? "anonymous" : ready.ownerId)).record
             return postResponse(bucket: name, key: ready.key, etag: record.etag, fields: form.fields)
         } catch {

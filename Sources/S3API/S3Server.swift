@@ -42,7 +42,7 @@ public struct S3ServerOptions: Sendable {
 /// The S3 REST server: parses each request into an ``Endpoint``, authenticates it, checks
 /// access once, and dispatches to the handler of that S3 area.
 public final class S3Server: Sendable {
-    let store: ObjectStore
+    let store: any ObjectStore
     let users: UserDirectory
     let options: S3ServerOptions
     let logger: Logger
@@ -50,7 +50,7 @@ public final class S3Server: Sendable {
     /// Where `GET /_shoebox/metrics` reads Prometheus metrics from, if bootstrapped.
     let metrics: PrometheusCollectorRegistry?
 
-    public init(store: ObjectStore, users: UserDirectory, options: S3ServerOptions, webhooks: [WebhookTarget] = [],
+    public init(store: any ObjectStore, users: UserDirectory, options: S3ServerOptions, webhooks: [WebhookTarget] = [],
                 metrics: PrometheusCollectorRegistry? = nil, logger: Logger) {
         self.store = store
         self.users = users
@@ -89,7 +89,7 @@ public final class S3Server: Sendable {
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) }
         )
         // A service that returns ends the group, so delivery runs only when there is a target.
-        return webhooks.isEmpty ? [server] : [server, EventDelivery(store: store, targets: webhooks, logger: logger)]
+        return webhooks.isEmpty ? [server] : [server, EventDelivery(outbox: store, targets: webhooks, logger: logger)]
     }
 
     // MARK: request handling

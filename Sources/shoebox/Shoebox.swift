@@ -88,7 +88,7 @@ struct Server: AsyncParsableCommand {
 
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let store = try ObjectStore(directory: data, mapSize: mapSize,
+        let store = try LMDBObjectStore(directory: data, mapSize: mapSize,
                                     eventTargets: Dictionary(uniqueKeysWithValues: file.webhooks.map { ($0.id, $0.queueLimit) }),
                                     logger: logger)
         defer { store.close() }
@@ -148,7 +148,7 @@ struct Up: AsyncParsableCommand {
 
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let store = try ObjectStore(directory: data + "/s3", mapSize: mapSize,
+        let store = try LMDBObjectStore(directory: data + "/s3", mapSize: mapSize,
                                     eventTargets: [webhook.id: webhook.queueLimit], logger: logger)
         defer { store.close() }
         do {

@@ -11,7 +11,7 @@ final class BucketTests: XCTestCase {
             String(repeating: "a", count: 63), "xn-abc", "sthree", "bucket-s3alias1", "mrap",
         ]
         for name in valid {
-            XCTAssertTrue(ObjectStore.isValidBucketName(name), "\(name) should be valid")
+            XCTAssertTrue(BucketRecord.isValidName(name), "\(name) should be valid")
         }
         let invalid = [
             "", "ab", String(repeating: "a", count: 64),      // length 3...63
@@ -24,7 +24,7 @@ final class BucketTests: XCTestCase {
             "abc-s3alias", "abc--ol-s3", "abc.mrap", "abc--x-s3", "abc--table-s3",  // reserved suffixes
         ]
         for name in invalid {
-            XCTAssertFalse(ObjectStore.isValidBucketName(name), "\(name) should be invalid")
+            XCTAssertFalse(BucketRecord.isValidName(name), "\(name) should be invalid")
         }
     }
 

@@ -2,7 +2,7 @@ import Foundation
 @testable import ObjectStore
 import XCTest
 
-/// The reference model of S3 listing, written independently of `ObjectStore.list`:
+/// The reference model of S3 listing, written independently of `LMDBObjectStore.list`:
 /// keys in UTF-8 byte order; keep those starting with the prefix; a key whose remainder after
 /// the prefix contains the delimiter rolls up into `prefix ‖ remainder up to and including the
 /// first delimiter`; each common prefix appears once, where its first key would be; then every
@@ -48,7 +48,7 @@ struct ListingModel {
 }
 
 final class ListingTests: XCTestCase {
-    private func store(with keys: [String]) async throws -> (ObjectStore, BucketRecord) {
+    private func store(with keys: [String]) async throws -> (LMDBObjectStore, BucketRecord) {
         let store = try openStore(makeDirectory())
         let bucket = try await store.createBucket(name: "listing", ownerId: "o", region: "r")
         try await upload(keys, to: bucket, in: store)
@@ -56,7 +56,7 @@ final class ListingTests: XCTestCase {
     }
 
     /// Uploads each key with its own UTF-8 bytes as body, many at a time.
-    private func upload(_ keys: [String], to bucket: BucketRecord, in store: ObjectStore) async throws {
+    private func upload(_ keys: [String], to bucket: BucketRecord, in store: LMDBObjectStore) async throws {
         var index = 0
         while index < keys.count {
             let batch = keys[index..<min(index + 200, keys.count)]
@@ -70,7 +70,7 @@ final class ListingTests: XCTestCase {
         }
     }
 
-    private func entries(_ store: ObjectStore, _ bucket: BucketRecord, prefix: String = "", delimiter: String? = nil,
+    private func entries(_ store: LMDBObjectStore, _ bucket: BucketRecord, prefix: String = "", delimiter: String? = nil,
                          after: String? = nil, maxKeys: Int = 1000) throws -> [Entry] {
         try store.listAll(bucket: bucket, prefix: prefix, delimiter: delimiter, after: after, maxKeys: maxKeys).items.map(Entry.init)
     }

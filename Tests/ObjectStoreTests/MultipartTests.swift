@@ -4,13 +4,13 @@ import Foundation
 import XCTest
 
 final class MultipartTests: XCTestCase {
-    private func storeWithBucket() async throws -> (ObjectStore, BucketRecord) {
+    private func storeWithBucket() async throws -> (LMDBObjectStore, BucketRecord) {
         let store = try openStore(makeDirectory())
         let bucket = try await store.createBucket(name: "bucket", ownerId: "owner-1", region: "us-east-1")
         return (store, bucket)
     }
 
-    private func create(_ store: ObjectStore, _ bucket: BucketRecord, key: String,
+    private func create(_ store: LMDBObjectStore, _ bucket: BucketRecord, key: String,
                         metadata: ObjectMetadata = ObjectMetadata(),
                         checksumAlgorithm: ChecksumAlgorithm? = nil) async throws -> MultipartUploadRecord {
         try await store.createMultipartUpload(bucket: bucket, key: key, ownerId: "owner-1", metadata: metadata,
@@ -18,7 +18,7 @@ final class MultipartTests: XCTestCase {
     }
 
     /// Uploads one part in pieces, as the HTTP layer does.
-    private func uploadPart(_ store: ObjectStore, _ bucket: BucketRecord, _ upload: MultipartUploadRecord, number: UInt32,
+    private func uploadPart(_ store: LMDBObjectStore, _ bucket: BucketRecord, _ upload: MultipartUploadRecord, number: UInt32,
                             body: [UInt8], checksum: StoredChecksum? = nil) async throws -> PartRecord {
         let part = store.beginPartUpload(bucket: bucket, upload: upload)
         var offset = 0
@@ -299,21 +299,21 @@ final class MultipartTests: XCTestCase {
     }
 
     /// Blob ids must not be reused across restarts while something still refers to them.
-    /// Fails today: ObjectStore.init (ObjectStore.swift lines 79-81) restarts blob ids above the
+    /// Fails today: LMDBObjectStore.init (LMDBObjectStore.swift lines 79-81) restarts blob ids above the
     /// highest blob *that has chunks*, so the blob of an empty part (no chunks) is handed out
     /// again after a restart. Here the object that gets it is then replaced by the multipart
-    /// object holding that empty part, and `freeBody(keeping:)` (ObjectUpload.swift, publish)
+    /// object holding that empty part, and `freeBody(keeping:)` (LMDBObjectUpload.swift, publish)
     /// keeps the replaced object's chunks because its blob id is "still in use": they leak.
     func testBlobOfEmptyPartIsNotReusedAfterRestart() async throws {
         let directory = makeDirectory()
-        var store: ObjectStore? = try ObjectStore(directory: directory, mapSize: 1 << 30)
+        var store: LMDBObjectStore? = try LMDBObjectStore(directory: directory, mapSize: 1 << 30)
         let bucket = try await store!.createBucket(name: "bucket", ownerId: "o", region: "r")
         let upload = try await create(store!, bucket, key: "k")
         let emptyPart = try await uploadPart(store!, bucket, upload, number: 1, body: [])
         XCTAssertEqual(emptyPart.chunkCount, 0)
         await closeAndRelease(&store)
 
-        store = try ObjectStore(directory: directory, mapSize: 1 << 30)
+        store = try LMDBObjectStore(directory: directory, mapSize: 1 << 30)
         let (simple, _) = try await store!.putObject(bucket: bucket, key: "k", body: [1, 2, 3])
         XCTAssertNotEqual(simple.blobId, emptyPart.blobId, "blob id handed out twice")
         let record = try await store!.completeMultipartUpload(bucket: bucket, upload: upload, parts: completed([emptyPart]),
@@ -366,7 +366,7 @@ final class MultipartTests: XCTestCase {
 
     // MARK: - ListMultipartUploads
 
-    private func allUploadPages(_ store: ObjectStore, _ bucket: BucketRecord, prefix: String = "", delimiter: String? = nil,
+    private func allUploadPages(_ store: LMDBObjectStore, _ bucket: BucketRecord, prefix: String = "", delimiter: String? = nil,
                                 maxUploads: Int) throws -> (uploads: [MultipartUploadRecord], prefixes: [String], pages: Int) {
         var uploads: [MultipartUploadRecord] = []
         var prefixes: [String] = []

@@ -5,7 +5,7 @@ import LMDB
 import XCTest
 
 final class ObjectTests: XCTestCase {
-    private func storeWithBucket(mapSize: Int = 1 << 30) async throws -> (ObjectStore, BucketRecord) {
+    private func storeWithBucket(mapSize: Int = 1 << 30) async throws -> (LMDBObjectStore, BucketRecord) {
         let store = try openStore(makeDirectory(), mapSize: mapSize)
         let bucket = try await store.createBucket(name: "bucket", ownerId: "owner-1", region: "us-east-1")
         return (store, bucket)
@@ -43,7 +43,7 @@ final class ObjectTests: XCTestCase {
         XCTAssertEqual(reader.record, record)
         XCTAssertEqual(reader.key, "docs/abc.txt")
         XCTAssertEqual(reader.bucket.id, bucket.id)
-        XCTAssertEqual(Array(try reader.chunk(0)), Array("abc".utf8))
+        XCTAssertEqual(Array(try (reader as! LMDBObjectReader).chunk(0)), Array("abc".utf8))
         reader.close()
 
         XCTAssertNil(try store.object(bucket: bucket, key: "docs/abc"))
@@ -59,7 +59,7 @@ final class ObjectTests: XCTestCase {
     /// to return `lastModified` unrounded while the stored record keeps whole milliseconds.)
     func testCommitReturnsTheStoredRecord() async throws {
         let (store, bucket) = try await storeWithBucket()
-        let upload = try store.beginUpload(bucket: bucket, key: "k")
+        let upload = try store.startUpload(bucket: bucket, key: "k")
         [UInt8]([1, 2, 3]).withUnsafeBytes { upload.append($0) }
         // The default `lastModified` (now), as the HTTP layer will call it.
         let (record, _) = try await upload.commit(md5: upload.finishDigest(), metadata: ObjectMetadata(), checksum: nil, ownerId: "o")
@@ -84,7 +84,7 @@ final class ObjectTests: XCTestCase {
         let body = pseudoRandomBytes(count: size, seed: 1)
 
         // Drive the upload by hand to observe the staging phase.
-        let upload = try store.beginUpload(bucket: bucket, key: "big.bin")
+        let upload = try store.startUpload(bucket: bucket, key: "big.bin")
         var offset = 0
         var sawStaging = false
         while offset < size {
@@ -288,7 +288,7 @@ final class ObjectTests: XCTestCase {
         XCTAssertEqual(try results[4].get(), records["ü"])
         XCTAssertEqual(try results[5].get(), nil, "already deleted earlier in the same call")
         XCTAssertThrowsError(try results[6].get()) { error in
-            XCTAssertEqual(error as? ObjectStoreError, .keyTooLong)
+            XCTAssertEqual(error as? ObjectStoreError, .keyTooLong(maxBytes: LMDBObjectStore.maxKeyBytes))
         }
 
         let remaining = try store.list(bucket: bucket, query: ListQuery()).items.map(\.marker)
@@ -316,19 +316,19 @@ final class ObjectTests: XCTestCase {
     func testKeyValidation() async throws {
         let (store, bucket) = try await storeWithBucket()
         XCTAssertEqual(store.maxKeyLength, store.environment.maxKeySize - 8)
-        XCTAssertThrowsError(try store.beginUpload(bucket: bucket, key: "")) { error in
+        XCTAssertThrowsError(try store.startUpload(bucket: bucket, key: "")) { error in
             XCTAssertEqual(error as? ObjectStoreError, .invalidKey)
         }
-        XCTAssertThrowsError(try store.beginUpload(bucket: bucket, key: "a\u{0}b")) { error in
+        XCTAssertThrowsError(try store.startUpload(bucket: bucket, key: "a\u{0}b")) { error in
             XCTAssertEqual(error as? ObjectStoreError, .invalidKey)
         }
-        XCTAssertThrowsError(try store.beginUpload(bucket: bucket, key: String(repeating: "k", count: store.maxKeyLength + 1))) { error in
-            XCTAssertEqual(error as? ObjectStoreError, .keyTooLong)
+        XCTAssertThrowsError(try store.startUpload(bucket: bucket, key: String(repeating: "k", count: store.maxKeyLength + 1))) { error in
+            XCTAssertEqual(error as? ObjectStoreError, .keyTooLong(maxBytes: LMDBObjectStore.maxKeyBytes))
         }
         // Multi-byte characters count in bytes: 2 bytes each.
         let tooLongUnicode = String(repeating: "ü", count: store.maxKeyLength / 2 + 1)
-        XCTAssertThrowsError(try store.beginUpload(bucket: bucket, key: tooLongUnicode)) { error in
-            XCTAssertEqual(error as? ObjectStoreError, .keyTooLong)
+        XCTAssertThrowsError(try store.startUpload(bucket: bucket, key: tooLongUnicode)) { error in
+            XCTAssertEqual(error as? ObjectStoreError, .keyTooLong(maxBytes: LMDBObjectStore.maxKeyBytes))
         }
 
         let longest = String(repeating: "k", count: store.maxKeyLength - 1) + "/"
@@ -422,7 +422,7 @@ final class ObjectTests: XCTestCase {
 
     func testDiscardAfterStagedFlush() async throws {
         let (store, bucket) = try await storeWithBucket()
-        let upload = try store.beginUpload(bucket: bucket, key: "k")
+        let upload = try store.startUpload(bucket: bucket, key: "k")
         let body = pseudoRandomBytes(count: 4 * mib + 10, seed: 14)
         body.withUnsafeBytes { upload.append($0) }
         try await upload.flushIfNeeded()
@@ -440,7 +440,7 @@ final class ObjectTests: XCTestCase {
     func testDroppedStagedUploadIsCleanedUp() async throws {
         let (store, bucket) = try await storeWithBucket()
         try await store.putObject(bucket: bucket, key: "keep", body: [1, 2])
-        var upload: ObjectUpload? = try store.beginUpload(bucket: bucket, key: "k")
+        var upload: LMDBObjectUpload? = try store.startUpload(bucket: bucket, key: "k")
         let body = pseudoRandomBytes(count: 5 * mib, seed: 15)
         body.withUnsafeBytes { upload!.append($0) }
         try await upload!.flushIfNeeded()
@@ -458,7 +458,7 @@ final class ObjectTests: XCTestCase {
     /// open removes them and leaves published objects alone.
     func testInterruptedUploadIsSweptOnReopen() async throws {
         let directory = makeDirectory()
-        var store: ObjectStore? = try ObjectStore(directory: directory, mapSize: 1 << 30)
+        var store: LMDBObjectStore? = try LMDBObjectStore(directory: directory, mapSize: 1 << 30)
         let bucket = try await store!.createBucket(name: "bucket", ownerId: "o", region: "r")
         let keepBody = pseudoRandomBytes(count: 2 * mib + 3, seed: 16)
         let (kept, _) = try await store!.putObject(bucket: bucket, key: "keep", body: keepBody)
@@ -470,13 +470,13 @@ final class ObjectTests: XCTestCase {
         try await store!.write { txn in
             try txn.put(staging, key: orphan.bigEndianBytes, value: UInt64(1_700_000_000).bigEndianBytes)
             for i: UInt32 in 0..<3 {
-                try txn.put(chunks, key: ObjectStore.chunkKey(blob: orphan, index: i), value: [UInt8](repeating: UInt8(i), count: 1000))
+                try txn.put(chunks, key: LMDBObjectStore.chunkKey(blob: orphan, index: i), value: [UInt8](repeating: UInt8(i), count: 1000))
             }
         }
         XCTAssertEqual(try store!.chunkCount(blob: orphan), 3)
         await closeAndRelease(&store)
 
-        store = try ObjectStore(directory: directory, mapSize: 1 << 30)
+        store = try LMDBObjectStore(directory: directory, mapSize: 1 << 30)
         XCTAssertEqual(try store!.stagedBlobs(), [])
         XCTAssertEqual(try store!.chunkCount(blob: orphan), 0)
         XCTAssertEqual(try store!.chunkCount(blob: kept.blobId), 3)
@@ -493,10 +493,10 @@ final class ObjectTests: XCTestCase {
     /// the writer is already stopped (as when the process is killed).
     func testStagedUploadLeftByStoppedWriterIsSweptOnReopen() async throws {
         let directory = makeDirectory()
-        var store: ObjectStore? = try ObjectStore(directory: directory, mapSize: 1 << 30)
+        var store: LMDBObjectStore? = try LMDBObjectStore(directory: directory, mapSize: 1 << 30)
         let bucket = try await store!.createBucket(name: "bucket", ownerId: "o", region: "r")
         try await store!.putObject(bucket: bucket, key: "keep", body: Array("kept".utf8))
-        var upload: ObjectUpload? = try store!.beginUpload(bucket: bucket, key: "never")
+        var upload: LMDBObjectUpload? = try store!.startUpload(bucket: bucket, key: "never")
         let body = pseudoRandomBytes(count: 4 * mib, seed: 17)
         body.withUnsafeBytes { upload!.append($0) }
         try await upload!.flushIfNeeded()
@@ -507,7 +507,7 @@ final class ObjectTests: XCTestCase {
         upload = nil
         await closeAndRelease(&store)
 
-        store = try ObjectStore(directory: directory, mapSize: 1 << 30)
+        store = try LMDBObjectStore(directory: directory, mapSize: 1 << 30)
         XCTAssertEqual(try store!.stagedBlobs(), [])
         XCTAssertEqual(try store!.chunkCount(blob: blob), 0)
         XCTAssertNil(try store!.object(bucket: bucket, key: "never"))
@@ -517,13 +517,13 @@ final class ObjectTests: XCTestCase {
 
     func testObjectsSurviveReopen() async throws {
         let directory = makeDirectory()
-        var store: ObjectStore? = try ObjectStore(directory: directory, mapSize: 1 << 30)
+        var store: LMDBObjectStore? = try LMDBObjectStore(directory: directory, mapSize: 1 << 30)
         let bucket = try await store!.createBucket(name: "bucket", ownerId: "o", region: "r")
         let body = pseudoRandomBytes(count: 3 * mib + 1, seed: 18)
         let (record, _) = try await store!.putObject(bucket: bucket, key: "a/b", body: body)
         await closeAndRelease(&store)
 
-        store = try ObjectStore(directory: directory, mapSize: 1 << 30)
+        store = try LMDBObjectStore(directory: directory, mapSize: 1 << 30)
         let reopened = try XCTUnwrap(try store!.bucket(named: "bucket"))
         XCTAssertEqual(reopened.id, bucket.id)
         XCTAssertEqual(try store!.object(bucket: reopened, key: "a/b"), record)
@@ -540,7 +540,7 @@ final class ObjectTests: XCTestCase {
     func testStoreDroppedWithoutCloseReleasesEnvironment() async throws {
         weak var environment: Environment?
         do {
-            let store = try ObjectStore(directory: makeDirectory(), mapSize: 64 << 20)
+            let store = try LMDBObjectStore(directory: makeDirectory(), mapSize: 64 << 20)
             environment = store.environment
             try await store.createBucket(name: "bucket", ownerId: "o", region: "r")
         }
@@ -568,7 +568,7 @@ final class ObjectTests: XCTestCase {
         }
         XCTAssertGreaterThan(fillers.count, 0)
         let body = pseudoRandomBytes(count: 5 * mib + 100, seed: 300)
-        let upload = try store.beginUpload(bucket: bucket, key: "big")
+        let upload = try store.startUpload(bucket: bucket, key: "big")
         body[0..<4 * mib].withUnsafeBytes { upload.append($0) }
         // A batch is written while the next one fills, so its failure is reported by the next
         // flush or by the commit; the write may even land after the deletes below make room.

@@ -169,7 +169,7 @@ final class RecordCodingTests: XCTestCase {
         var future = try XCTUnwrap(try store.object(bucket: bucket, key: "future")).encoded()
         future[0] = 2
         let objects = store.objects
-        let key = ObjectStore.objectKey(bucketId: bucket.id, key: "future")
+        let key = LMDBObjectStore.objectKey(bucketId: bucket.id, key: "future")
         let value = future
         try await store.write { txn in try txn.put(objects, key: key, value: value) }
 
@@ -187,11 +187,11 @@ final class RecordCodingTests: XCTestCase {
 
     func testStoreRefusesNewerStoreFormat() async throws {
         let directory = makeDirectory()
-        var store: ObjectStore? = try ObjectStore(directory: directory, mapSize: 64 << 20)
+        var store: LMDBObjectStore? = try LMDBObjectStore(directory: directory, mapSize: 64 << 20)
         let meta = store!.meta
         try await store!.write { txn in try txn.put(meta, key: Array("format".utf8), value: [2]) }
         await closeAndRelease(&store)
-        XCTAssertThrowsError(try ObjectStore(directory: directory, mapSize: 64 << 20)) { error in
+        XCTAssertThrowsError(try LMDBObjectStore(directory: directory, mapSize: 64 << 20)) { error in
             XCTAssertEqual(error as? ObjectStoreError, .corruptRecord)
         }
     }

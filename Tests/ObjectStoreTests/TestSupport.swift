@@ -32,7 +32,7 @@ func pseudoRandomBytes(count: Int, seed: UInt64) -> [UInt8] {
     return out
 }
 
-/// MD5 hex computed in one shot, independently of the streaming digest in `ObjectUpload`.
+/// MD5 hex computed in one shot, independently of the streaming digest in `LMDBObjectUpload`.
 func md5Hex(_ bytes: [UInt8]) -> String { Hex.encode(Digest.md5(bytes)) }
 
 /// memcmp order with "shorter prefix first", written out by hand.
@@ -62,15 +62,15 @@ extension XCTestCase {
     }
 
     /// Opens a store in `directory`; closes its writer when the test ends.
-    func openStore(_ directory: String, mapSize: Int = 1 << 30) throws -> ObjectStore {
-        let store = try ObjectStore(directory: directory, mapSize: mapSize)
+    func openStore(_ directory: String, mapSize: Int = 1 << 30) throws -> LMDBObjectStore {
+        let store = try LMDBObjectStore(directory: directory, mapSize: mapSize)
         addTeardownBlock { store.close() }
         return store
     }
 
     /// Closes `store`, drops it and waits until its LMDB environment is really closed, so the
     /// directory can be opened again in this process.
-    func closeAndRelease(_ store: inout ObjectStore?, file: StaticString = #filePath, line: UInt = #line) async {
+    func closeAndRelease(_ store: inout LMDBObjectStore?, file: StaticString = #filePath, line: UInt = #line) async {
         weak let environment = store?.environment
         // Make sure the writer thread is running before the store goes (an earlier WriteQueue
         // crashed when released before its thread started; see
@@ -103,14 +103,14 @@ func wholeMillisecondsNow() -> Date {
     Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded() / 1000)
 }
 
-extension ObjectStore {
+extension LMDBObjectStore {
     /// Uploads `body` the way the HTTP layer does: in pieces, flushing after each.
     @discardableResult
     func putObject(bucket: BucketRecord, key: String, body: [UInt8], pieceSize: Int = 100_003,
                    metadata: ObjectMetadata = ObjectMetadata(), checksum: StoredChecksum? = nil,
                    ownerId: String = "owner-1", condition: WriteCondition = .none,
                    lastModified: Date = wholeMillisecondsNow()) async throws -> (record: ObjectRecord, replaced: ObjectRecord?) {
-        let upload = try beginUpload(bucket: bucket, key: key)
+        let upload = try startUpload(bucket: bucket, key: key)
         var offset = 0
         while offset < body.count {
             let end = min(offset + pieceSize, body.count)
@@ -124,7 +124,7 @@ extension ObjectStore {
                                        condition: condition, lastModified: lastModified)
     }
 
-    /// The bytes of `range` (default: the whole body), read through `ObjectReader.forEachSlice`.
+    /// The bytes of `range` (default: the whole body), read through `LMDBObjectReader.forEachSlice`.
     func readBody(bucket: String, key: String, range: Range<UInt64>? = nil) throws -> [UInt8] {
         let reader = try openObject(bucket: bucket, key: key)
         defer { reader.close() }

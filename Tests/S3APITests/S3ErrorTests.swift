@@ -27,7 +27,7 @@ final class S3ErrorTests: XCTestCase {
     func testDomainErrorsMapToS3Codes() {
         XCTAssertEqual(S3Error.from(ObjectStoreError.noSuchKey).code, .noSuchKey)
         XCTAssertEqual(S3Error.from(ObjectStoreError.storageFull).code, .insufficientStorage)
-        XCTAssertEqual(S3Error.from(ObjectStoreError.keyTooLong).code, .keyTooLong)
+        XCTAssertEqual(S3Error.from(ObjectStoreError.keyTooLong(maxBytes: 503)).code, .keyTooLong)
         XCTAssertEqual(S3Error.from(ObjectStoreError.slowDown(target: "t")).code, .slowDown)
         XCTAssertEqual(S3Error.from(SigV4Error.requestTimeTooSkewed).code, .requestTimeTooSkewed)
         XCTAssertEqual(S3Error.from(SigV4Error.signatureDoesNotMatch(canonicalRequest: "c", stringToSign: "s")).code, .signatureDoesNotMatch)

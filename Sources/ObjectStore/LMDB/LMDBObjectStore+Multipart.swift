@@ -2,34 +2,7 @@ import Digests
 public import Foundation
 import LMDB
 
-/// One page of ListMultipartUploads.
-public struct UploadListPage: Sendable {
-    public var uploads: [MultipartUploadRecord]
-    public var commonPrefixes: [String]
-    public var isTruncated: Bool
-    public var nextKeyMarker: String?
-    public var nextUploadIdMarker: String?
-}
-
-/// A part named in CompleteMultipartUpload.
-public struct CompletedPart: Sendable {
-    public var partNumber: Int
-    public var etag: String
-    /// The part checksum the client lists (base64), checked against the stored one.
-    public var checksum: String?
-    public init(partNumber: Int, etag: String, checksum: String? = nil) {
-        self.partNumber = partNumber
-        self.etag = etag
-        self.checksum = checksum
-    }
-}
-
-extension ObjectStore {
-    /// The smallest size of every part but the last, as AWS.
-    public static let minimumPartSize: UInt64 = 5 << 20
-    /// The most parts an upload may have.
-    public static let maximumParts = 10_000
-
+extension LMDBObjectStore {
     static func uploadIdBytes(_ uploadId: String) throws -> [UInt8] {
         guard uploadId.utf8.count == 32, let bytes = Hex.decode(uploadId) else { throw ObjectStoreError.noSuchUpload }
         return bytes
@@ -76,8 +49,8 @@ extension ObjectStore {
     }
 
     /// Starts writing the body of one part.
-    public func beginPartUpload(bucket: BucketRecord, upload: MultipartUploadRecord) -> ObjectUpload {
-        ObjectUpload(store: self, bucket: bucket, key: upload.key)
+    public func beginPartUpload(bucket: BucketRecord, upload: MultipartUploadRecord) -> any ObjectUpload {
+        LMDBObjectUpload(store: self, bucket: bucket, key: upload.key)
     }
 
     /// Within a write transaction: stores part `number` of `upload`, freeing a part it replaces.
@@ -112,7 +85,7 @@ extension ObjectStore {
     public func completeMultipartUpload(bucket: BucketRecord, upload: MultipartUploadRecord, parts requested: [CompletedPart],
                                         lastModified: Date, condition: WriteCondition = .none,
                                         event: EventContext? = nil) async throws -> ObjectRecord {
-        guard !requested.isEmpty, requested.count <= Self.maximumParts else { throw ObjectStoreError.invalidPart }
+        guard !requested.isEmpty, requested.count <= MultipartUploadRecord.maximumParts else { throw ObjectStoreError.invalidPart }
         for (a, b) in zip(requested, requested.dropFirst()) where b.partNumber <= a.partNumber {
             throw ObjectStoreError.invalidPartOrder
         }
@@ -134,7 +107,7 @@ extension ObjectStore {
                     throw ObjectStoreError.invalidPart
                 }
                 if let claimed = wanted.checksum, claimed != part.checksum?.base64 { throw ObjectStoreError.invalidPart }
-                if i < requested.count - 1 && part.size < Self.minimumPartSize { throw ObjectStoreError.entityTooSmall }
+                if i < requested.count - 1 && part.size < MultipartUploadRecord.minimumPartSize { throw ObjectStoreError.entityTooSmall }
                 chosen.append(part)
             }
             let md5s = chosen.flatMap { Hex.decode($0.etag) ?? [] }
@@ -286,7 +259,7 @@ extension ObjectStore {
     }
 }
 
-extension ObjectUpload {
+extension LMDBObjectUpload {
     /// Publishes this body as part `partNumber` of `upload`, durably.
     public func commitPart(md5: [UInt8], upload: MultipartUploadRecord, partNumber: UInt32, checksum: StoredChecksum?) async throws -> PartRecord {
         let (chunks, chunkCount) = takeRemainingChunks()
