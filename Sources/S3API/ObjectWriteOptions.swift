@@ -8,6 +8,7 @@ struct ObjectWriteOptions {
     /// Largest total of user metadata names and values, as S3.
     static let maxUserMetadataBytes = 2048
 
+    /// Content headers and user metadata to store.
     var metadata: ObjectMetadata
     /// The ACL asked for; nil for the default.
     var acl: AccessControlList?
@@ -35,7 +36,7 @@ struct ObjectWriteOptions {
             metadata.contentHeaders["content-encoding"] = kept.isEmpty ? nil : kept.joined(separator: ",")
         }
         var userSize = 0
-        for (short, value) in source.fields(prefixed: "x-amz-meta-") {
+        source.forEachField(prefixed: "x-amz-meta-") { short, value in
             // Repeated metadata headers are joined as S3 does.
             metadata.user[short] = metadata.user[short].map { $0 + "," + value } ?? value
             userSize += short.utf8.count + value.utf8.count

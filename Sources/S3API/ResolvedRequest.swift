@@ -11,6 +11,7 @@ struct ResolvedRequest {
     /// the response body, which does.
     let object: ObjectReader?
 
+    /// What was resolved; the rest stays nil.
     init(user: S3User? = nil, bucket: BucketRecord? = nil, object: ObjectReader? = nil) {
         self.user = user
         self.existingBucket = bucket

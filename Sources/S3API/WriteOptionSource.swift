@@ -2,7 +2,9 @@
 /// (PutObject, CopyObject, CreateMultipartUpload, ACL and bucket writes), or the fields of a
 /// browser form (POST), which carry the same names, except `acl` for `x-amz-acl`.
 enum WriteOptionSource {
+    /// The headers of a request.
     case headers(S3Request)
+    /// The fields of a browser form that precede its file, by lower-cased name.
     case form([String: String])
 
     /// The value of `name` (the first, for a repeated header).
@@ -13,17 +15,18 @@ enum WriteOptionSource {
         }
     }
 
-    /// Every field whose name starts with `prefix`, the prefix removed; a repeated header
-    /// comes once per value, in arrival order.
-    func fields(prefixed prefix: String) -> [(name: String, value: String)] {
+    /// Calls `body` with every field whose name starts with `prefix`, the prefix removed; a
+    /// repeated header comes once per value, in arrival order. (No list is built: this runs
+    /// on every write.)
+    func forEachField(prefixed prefix: String, _ body: (_ name: String, _ value: String) -> Void) {
         switch self {
         case .headers(let request):
-            request.head.headerFields.compactMap { field in
+            for field in request.head.headerFields {
                 let name = field.name.canonicalName
-                return name.hasPrefix(prefix) ? (String(name.dropFirst(prefix.count)), field.value) : nil
+                if name.hasPrefix(prefix) { body(String(name.dropFirst(prefix.count)), field.value) }
             }
         case .form(let fields):
-            fields.compactMap { name, value in name.hasPrefix(prefix) ? (String(name.dropFirst(prefix.count)), value) : nil }
+            for (name, value) in fields where name.hasPrefix(prefix) { body(String(name.dropFirst(prefix.count)), value) }
         }
     }
 
