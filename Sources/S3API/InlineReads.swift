@@ -13,7 +13,7 @@ import ObjectStore
 /// authenticating the request and reading the object from LMDB (both synchronous). So a GET or
 /// HEAD of an object is first tried here, in the channel pipeline, with the same code as the
 /// normal path: ``S3Request`` routing, ``S3Server/authenticate(_:)``,
-/// ``S3Server/getObject(_:bucket:key:head:)`` and ``S3Server/finish(_:request:requestId:)``.
+/// ``S3Server/authorize(_:)``, ``S3Server/getObject(_:_:head:)`` and ``S3Server/finish(_:request:requestId:)``.
 /// Only a response that can be written whole is sent from here. Anything else (an error of
 /// any kind, a body larger than one slice of the map or not in the page cache, a request
 /// with a body or `Expect`) is passed on to Hummingbird untouched, and the normal path
@@ -34,15 +34,14 @@ extension S3Server {
         do {
             var request = try S3Request(head: head, body: RequestBody(buffer: ByteBuffer()), requestId: requestId, domain: options.domain)
             let isHead: Bool
-            let bucket: String, key: String
             switch request.endpoint {
-            case .getObject(let b, let k): (bucket, key, isHead) = (b, k, false)
-            case .headObject(let b, let k): (bucket, key, isHead) = (b, k, true)
+            case .getObject: isHead = false
+            case .headObject: isHead = true
             default: return nil
             }
             request.remoteAddress = remoteAddress
             try authenticate(&request)
-            var response = try getObject(request, bucket: bucket, key: key, head: isHead)
+            var response = try getObject(request, authorize(request), head: isHead)
             // More than one chunk is never one slice: leave it to the streaming path at once.
             // (A slice not in the page cache comes back from `prepare` as streamed: the normal
             // path reads it on a thread pool, not on this event loop.)

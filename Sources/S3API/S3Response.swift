@@ -160,7 +160,7 @@ struct S3Response: Sendable {
 extension ObjectReader {
     /// Runs `read`, which reads the slice of this reader's body at `offset` (up to `end`) out
     /// of the memory map. A slice that is not all in the page cache (see
-    /// ``any ObjectReader/isCached(at:end:)``) is read on NIO's thread pool for blocking work:
+    /// ``ObjectReader/isCached(at:end:)``) is read on NIO's thread pool for blocking work:
     /// its page faults wait for the disk, and the event loops must not wait with them (in
     /// `shoebox` they also run Swift's tasks: Shoebox.swift makes them the global executor).
     /// A cached slice is read in place: the hop to another thread cost a 64 MiB GET about a

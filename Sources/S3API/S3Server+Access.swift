@@ -2,78 +2,12 @@ import Foundation
 import HTTPTypes
 import ObjectStore
 
-/// Access control: checks against bucket and object ACLs, ACLs from request headers, and
-/// Get/Put Bucket/Object ACL.
+/// ACLs: the ACL a request's headers ask for, and Get/Put Bucket/Object ACL. (The access
+/// check itself is ``S3Server/authorize(_:)``, before any handler.)
 extension S3Server {
-    /// What an operation needs on a bucket.
-    enum BucketAccess {
-        /// Only the bucket owner (configuration such as CORS, location, deletion).
-        case owner
-        /// A permission granted by the bucket ACL.
-        case permission(Permission)
-    }
-
-    /// The bucket `name` if the requester may use it as `access` says.
-    /// - Throws: NoSuchBucket, AccessDenied.
-    func bucket(_ request: S3Request, _ name: String, _ access: BucketAccess) throws -> BucketRecord {
-        guard let bucket = try store.bucket(named: name) else {
-            throw S3Error(.noSuchBucket, details: [("BucketName", name)])
-        }
-        switch access {
-        case .owner:
-            guard request.user?.id == bucket.ownerId else { throw S3Error(.accessDenied) }
-        case .permission(let permission):
-            guard bucket.effectiveACL.allows(request.user?.id, permission) else { throw S3Error(.accessDenied) }
-        }
-        return bucket
-    }
-
-    /// Opens an object the requester may read (object ACL READ). A missing key is reported
-    /// as AccessDenied to requesters who may not list the bucket, as S3 does.
-    func openReadable(_ request: S3Request, bucket name: String, key: String, permission: Permission = .read) throws -> any ObjectReader {
-        let reader: any ObjectReader
-        do {
-            reader = try store.openObject(bucket: name, key: key)
-        } catch ObjectStoreError.noSuchKey {
-            if let bucket = try store.bucket(named: name), !bucket.effectiveACL.allows(request.user?.id, .read) {
-                throw S3Error(.accessDenied)
-            }
-            throw S3Error(.noSuchKey)
-        }
-        guard reader.record.effectiveACL.allows(request.user?.id, permission) else {
-            reader.close()
-            throw S3Error(.accessDenied)
-        }
-        return reader
-    }
-
-    /// The ACL a write asks for with `x-amz-acl` or `x-amz-grant-*`; nil for the default.
+    /// The ACL a write asks for in its headers (`x-amz-acl` or `x-amz-grant-*`); nil for the default.
     func requestedACL(_ request: S3Request, ownerId: String, bucketOwnerId: String) throws -> AccessControlList? {
-        let grantHeaders: [(String, Permission)] = [
-            ("x-amz-grant-read", .read), ("x-amz-grant-write", .write), ("x-amz-grant-read-acp", .readACP),
-            ("x-amz-grant-write-acp", .writeACP), ("x-amz-grant-full-control", .fullControl),
-        ]
-        let grants = grantHeaders.compactMap { name, permission in request.header(name).map { ($0, permission) } }
-        if let canned = request.header("x-amz-acl") {
-            guard grants.isEmpty else {
-                throw S3Error(.invalidRequest, "Specifying both Canned ACLs and Header Grants is not allowed")
-            }
-            guard let acl = AccessControlList.canned(canned, ownerId: ownerId, bucketOwnerId: bucketOwnerId) else {
-                throw S3Error(.invalidArgument, "Invalid canned ACL: \(canned)")
-            }
-            return acl
-        }
-        guard !grants.isEmpty else { return nil }
-        var acl = AccessControlList(ownerId: ownerId, grants: [])
-        for (value, permission) in grants {
-            for item in value.split(separator: ",") {
-                let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-                guard parts.count == 2 else { throw S3Error(.invalidArgument, "Invalid grant: \(item)") }
-                let target = parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-                acl.grants.append(Grant(try grantee(type: parts[0].lowercased(), value: target), permission))
-            }
-        }
-        return acl
+        try ObjectWriteOptions.acl(.headers(request), ownerId: ownerId, bucketOwnerId: bucketOwnerId, grantee: grantee)
     }
 
     /// Resolves a grantee named by id, e-mail or group URI to a stored grantee.
@@ -98,29 +32,24 @@ extension S3Server {
 
     // MARK: Get/Put ACL
 
-    func getBucketACL(_ request: S3Request, name: String) throws -> S3Response {
-        let bucket = try bucket(request, name, .permission(.readACP))
-        return .xml(aclDocument(bucket.effectiveACL))
+    func getBucketACL(_ request: S3Request, bucket: BucketRecord) throws -> S3Response {
+        .xml(aclDocument(bucket.effectiveACL))
     }
 
-    func putBucketACL(_ request: S3Request, name: String) async throws -> S3Response {
-        let bucket = try bucket(request, name, .permission(.writeACP))
+    func putBucketACL(_ request: S3Request, bucket: BucketRecord) async throws -> S3Response {
         let acl = try await aclFromPutRequest(request, ownerId: bucket.ownerId, bucketOwnerId: bucket.ownerId)
-        try await store.updateBucket(name: name) { $0.acl = acl }
+        try await store.updateBucket(name: bucket.name) { $0.acl = acl }
         return S3Response()
     }
 
-    func getObjectACL(_ request: S3Request, bucket name: String, key: String) throws -> S3Response {
-        // READ_ACP on the object is all it takes (not READ on the bucket).
-        let reader = try openReadable(request, bucket: name, key: key, permission: .readACP)
+    func getObjectACL(_ request: S3Request, object reader: any ObjectReader) throws -> S3Response {
         defer { reader.close() }
         return .xml(aclDocument(reader.record.effectiveACL))
     }
 
-    func putObjectACL(_ request: S3Request, bucket name: String, key: String) async throws -> S3Response {
-        guard let bucket = try store.bucket(named: name) else { throw S3Error(.noSuchBucket, details: [("BucketName", name)]) }
-        let reader = try openReadable(request, bucket: name, key: key, permission: .writeACP)
-        let owner = reader.record.ownerId
+    func putObjectACL(_ request: S3Request, object reader: any ObjectReader) async throws -> S3Response {
+        let (bucket, key, owner) = (reader.bucket, reader.key, reader.record.ownerId)
+        // Not held while the body arrives: the snapshot is only needed for the check.
         reader.close()
         let acl = try await aclFromPutRequest(request, ownerId: owner, bucketOwnerId: bucket.ownerId)
         try await store.updateObject(bucket: bucket, key: key) { $0.acl = acl }

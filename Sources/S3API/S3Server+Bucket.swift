@@ -6,8 +6,7 @@ import ObjectStore
 /// Bucket operations: CreateBucket, DeleteBucket, HeadBucket, ListBuckets, GetBucketLocation,
 /// GetBucketVersioning.
 extension S3Server {
-    func listBuckets(_ request: S3Request) throws -> S3Response {
-        let user = try requireUser(request)
+    func listBuckets(_ request: S3Request, user: S3User) throws -> S3Response {
         let buckets = try store.listBuckets(ownerId: user.id)
         var doc = XMLWriter()
         doc.element("ListAllMyBucketsResult", namespace: true) { x in
@@ -28,8 +27,9 @@ extension S3Server {
         return .xml(doc)
     }
 
-    func createBucket(_ request: S3Request, name: String) async throws -> S3Response {
-        let user = try requireUser(request)
+    /// - Parameter user: the signed-in user who will own it (the bucket is not resolved:
+    ///   BucketAlreadyExists and BucketAlreadyOwnedByYou come from the store).
+    func createBucket(_ request: S3Request, name: String, user: S3User) async throws -> S3Response {
         guard BucketRecord.isValidName(name) else { throw S3Error(.invalidBucketName, details: [("BucketName", name)]) }
         let acl = try requestedACL(request, ownerId: user.id, bucketOwnerId: user.id)
         let body = try await readSmallBody(request, limit: 64 << 10)
@@ -54,21 +54,18 @@ extension S3Server {
         return S3Response(headers: headers)
     }
 
-    func deleteBucket(_ request: S3Request, name: String) async throws -> S3Response {
-        _ = try bucket(request, name, .owner)
-        try await store.deleteBucket(name: name)
+    func deleteBucket(_ request: S3Request, bucket: BucketRecord) async throws -> S3Response {
+        try await store.deleteBucket(name: bucket.name)
         return S3Response(status: .noContent)
     }
 
-    func headBucket(_ request: S3Request, name: String) throws -> S3Response {
-        let bucket = try bucket(request, name, .permission(.read))
+    func headBucket(_ request: S3Request, bucket: BucketRecord) -> S3Response {
         var headers = HTTPFields()
         headers[.init("x-amz-bucket-region")!] = bucket.region
         return S3Response(headers: headers)
     }
 
-    func getBucketLocation(_ request: S3Request, name: String) throws -> S3Response {
-        let bucket = try bucket(request, name, .owner)
+    func getBucketLocation(_ request: S3Request, bucket: BucketRecord) -> S3Response {
         var doc = XMLWriter()
         // us-east-1 is reported as an empty constraint, as AWS does.
         doc.element("LocationConstraint", namespace: true) { x in
@@ -77,8 +74,7 @@ extension S3Server {
         return .xml(doc)
     }
 
-    func getBucketVersioning(_ request: S3Request, name: String) throws -> S3Response {
-        _ = try bucket(request, name, .owner)
+    func getBucketVersioning(_ request: S3Request, bucket: BucketRecord) -> S3Response {
         var doc = XMLWriter()
         // Versioning has never been enabled: AWS answers with an empty configuration.
         doc.element("VersioningConfiguration", namespace: true) { _ in }

@@ -8,14 +8,13 @@ import ObjectStore
 extension S3Server {
     static let corsMethods: Set<String> = ["GET", "PUT", "POST", "DELETE", "HEAD"]
 
-    func putBucketCORS(_ request: S3Request, name: String) async throws -> S3Response {
-        _ = try bucket(request, name, .owner)
+    func putBucketCORS(_ request: S3Request, bucket: BucketRecord) async throws -> S3Response {
         let body = try await readSmallBody(request, limit: 64 << 10)
         var verifier = try PayloadVerifier(request)
         body.withUnsafeReadableBytes { verifier.update($0) }
         _ = try verifier.verify(md5: Digest.md5(Array(body.readableBytesView)))
         let rules = try Self.parseCORS(Data(body.readableBytesView))
-        try await store.updateBucket(name: name) { $0.cors = rules }
+        try await store.updateBucket(name: bucket.name) { $0.cors = rules }
         return S3Response()
     }
 
@@ -49,9 +48,8 @@ extension S3Server {
         }
     }
 
-    func getBucketCORS(_ request: S3Request, name: String) throws -> S3Response {
-        let bucket = try bucket(request, name, .owner)
-        guard let rules = bucket.cors else { throw S3Error(.noSuchCORSConfiguration, details: [("BucketName", name)]) }
+    func getBucketCORS(_ request: S3Request, bucket: BucketRecord) throws -> S3Response {
+        guard let rules = bucket.cors else { throw S3Error(.noSuchCORSConfiguration, details: [("BucketName", bucket.name)]) }
         var doc = XMLWriter()
         doc.element("CORSConfiguration", namespace: true) { x in
             for rule in rules {
@@ -68,9 +66,8 @@ extension S3Server {
         return .xml(doc)
     }
 
-    func deleteBucketCORS(_ request: S3Request, name: String) async throws -> S3Response {
-        _ = try bucket(request, name, .owner)
-        try await store.updateBucket(name: name) { $0.cors = nil }
+    func deleteBucketCORS(_ request: S3Request, bucket: BucketRecord) async throws -> S3Response {
+        try await store.updateBucket(name: bucket.name) { $0.cors = nil }
         return S3Response(status: .noContent)
     }
 
@@ -96,14 +93,15 @@ extension S3Server {
 
     /// Answers a preflight request from the bucket's rules, without authentication (a
     /// presigned query string on it is ignored, as browsers copy the URL).
-    func preflight(_ request: S3Request) throws -> S3Response {
+    /// - Parameter bucket: the addressed bucket, nil when it does not exist.
+    func preflight(_ request: S3Request, bucket: BucketRecord?) throws -> S3Response {
         guard let origin = request.header("origin") else {
             throw S3Error(.badRequest, "Insufficient information. Origin request header needed.")
         }
         guard let method = request.header("access-control-request-method") else {
             throw S3Error(.badRequest, "Invalid Access-Control-Request-Method: null")
         }
-        guard let name = request.endpoint.bucket, let bucket = try store.bucket(named: name) else {
+        guard let bucket else {
             throw S3Error(.accessForbidden, "CORSResponse: Bucket not found")
         }
         let requested = (request.header("access-control-request-headers") ?? "")

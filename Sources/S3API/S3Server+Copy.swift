@@ -4,12 +4,10 @@ import ObjectStore
 
 /// CopyObject: `PUT /bucket/key` with `x-amz-copy-source`.
 extension S3Server {
-    func copyObject(_ request: S3Request, bucket name: String, key: String) async throws -> S3Response {
-        let bucket = try bucket(request, name, .permission(.write))
+    func copyObject(_ request: S3Request, bucket: BucketRecord, key: String) async throws -> S3Response {
         try rejectUnsupportedWriteHeaders(request)
         let acl = try requestedACL(request, ownerId: request.requesterId, bucketOwnerId: bucket.ownerId)
-        let (sourceBucket, sourceKey) = try Self.parseCopySource(request.header("x-amz-copy-source") ?? "")
-        let reader = try openReadable(request, bucket: sourceBucket, key: sourceKey)
+        let reader = try copySource(request)
         defer { reader.close() }
         let source = reader.record
         try evaluateCopyConditions(request, record: source)
@@ -18,10 +16,10 @@ extension S3Server {
         guard directive == "COPY" || directive == "REPLACE" else {
             throw S3Error(.invalidArgument, "Unknown metadata directive.")
         }
-        if directive == "COPY" && sourceBucket == name && sourceKey == key {
+        if directive == "COPY" && reader.bucket.name == bucket.name && reader.key == key {
             throw S3Error(.invalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
         }
-        let metadata = directive == "REPLACE" ? try objectMetadata(request) : source.metadata
+        let metadata = directive == "REPLACE" ? try ObjectWriteOptions.metadata(.headers(request)) : source.metadata
         let condition = try writeCondition(request)
 
         let upload = try store.beginUpload(bucket: bucket, key: key)
@@ -42,6 +40,16 @@ extension S3Server {
             if let checksum = record.checksum { x.leaf("Checksum\(checksum.algorithm.rawValue)", checksum.base64) }
         }
         return .xml(doc)
+    }
+
+    /// Opens the object `x-amz-copy-source` names, which the requester must be allowed to
+    /// read (object READ). The copy source is a second resource, so it is the one check
+    /// made outside ``authorize(_:)``, by the same ``openObject(_:bucket:key:permission:)``,
+    /// after the destination's and the request's own errors, as S3 orders them.
+    /// - Throws: NoSuchBucket, NoSuchKey, AccessDenied, InvalidArgument for a malformed header.
+    func copySource(_ request: S3Request) throws -> any ObjectReader {
+        let (sourceBucket, sourceKey) = try Self.parseCopySource(request.header("x-amz-copy-source") ?? "")
+        return try openObject(request, bucket: sourceBucket, key: sourceKey, permission: .read)
     }
 
     /// `x-amz-copy-source: [/]bucket/key[?versionId=null]`, percent-encoded.

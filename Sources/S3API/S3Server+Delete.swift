@@ -3,8 +3,7 @@ import ObjectStore
 
 /// DeleteObjects: `POST /bucket?delete`.
 extension S3Server {
-    func deleteObjects(_ request: S3Request, bucket name: String) async throws -> S3Response {
-        let bucket = try bucket(request, name, .permission(.write))
+    func deleteObjects(_ request: S3Request, bucket: BucketRecord) async throws -> S3Response {
         var verifier = try PayloadVerifier(request)
         let body = try await readSmallBody(request, limit: 2 << 20)
         body.withUnsafeReadableBytes { verifier.update($0) }

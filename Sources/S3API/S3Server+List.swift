@@ -6,8 +6,7 @@ import ObjectStore
 extension S3Server {
     enum ListVersion { case v1, v2, versions }
 
-    func listObjects(_ request: S3Request, bucket name: String, version: ListVersion) throws -> S3Response {
-        let bucket = try bucket(request, name, .permission(.read))
+    func listObjects(_ request: S3Request, bucket: BucketRecord, version: ListVersion) throws -> S3Response {
         let q = request.query
         var maxKeys = 1000
         if let value = q["max-keys"] {
@@ -43,7 +42,7 @@ extension S3Server {
 
         var doc = XMLWriter()
         doc.element(version == .versions ? "ListVersionsResult" : "ListBucketResult", namespace: true) { x in
-            x.leaf("Name", name)
+            x.leaf("Name", bucket.name)
             x.leaf("Prefix", encode(prefix))
             switch version {
             case .v1:

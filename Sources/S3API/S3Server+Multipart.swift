@@ -8,24 +8,18 @@ extension S3Server {
     /// Largest part, as AWS.
     static let maxPartSize: UInt64 = 5 << 30
 
-    func createMultipartUpload(_ request: S3Request, bucket name: String, key: String) async throws -> S3Response {
-        let bucket = try bucket(request, name, .permission(.write))
+    func createMultipartUpload(_ request: S3Request, bucket: BucketRecord, key: String) async throws -> S3Response {
         try rejectUnsupportedWriteHeaders(request)
         let acl = try requestedACL(request, ownerId: request.requesterId, bucketOwnerId: bucket.ownerId)
-        var algorithm: ChecksumAlgorithm?
-        if let value = request.header("x-amz-checksum-algorithm") {
-            guard let parsed = ChecksumAlgorithm(rawValue: value.uppercased()) else {
-                throw S3Error(.invalidRequest, "Checksum algorithm \(value) is not supported.")
-            }
-            algorithm = parsed
-        }
+        let algorithm = try ObjectWriteOptions.checksumAlgorithm(.headers(request))
         let upload = try await store.createMultipartUpload(bucket: bucket, key: key, ownerId: request.requesterId,
-                                                           metadata: try objectMetadata(request), checksumAlgorithm: algorithm, acl: acl)
+                                                           metadata: try ObjectWriteOptions.metadata(.headers(request)),
+                                                           checksumAlgorithm: algorithm, acl: acl)
         var headers = HTTPFields()
         if let algorithm { headers[.init("x-amz-checksum-algorithm")!] = algorithm.rawValue }
         var doc = XMLWriter()
         doc.element("InitiateMultipartUploadResult", namespace: true) { x in
-            x.leaf("Bucket", name)
+            x.leaf("Bucket", bucket.name)
             x.leaf("Key", key)
             x.leaf("UploadId", upload.uploadId)
         }
@@ -45,8 +39,7 @@ extension S3Server {
         return number
     }
 
-    func uploadPart(_ request: S3Request, bucket name: String, key: String) async throws -> S3Response {
-        let bucket = try bucket(request, name, .permission(.write))
+    func uploadPart(_ request: S3Request, bucket: BucketRecord, key: String) async throws -> S3Response {
         let number = try partNumber(request)
         let upload = try multipartContext(request, bucket: bucket, key: key)
         let body = store.beginPartUpload(bucket: bucket, upload: upload)
@@ -69,12 +62,10 @@ extension S3Server {
         return S3Response(headers: headers)
     }
 
-    func uploadPartCopy(_ request: S3Request, bucket name: String, key: String) async throws -> S3Response {
-        let bucket = try bucket(request, name, .permission(.write))
+    func uploadPartCopy(_ request: S3Request, bucket: BucketRecord, key: String) async throws -> S3Response {
         let number = try partNumber(request)
         let upload = try multipartContext(request, bucket: bucket, key: key)
-        let (sourceBucket, sourceKey) = try Self.parseCopySource(request.header("x-amz-copy-source") ?? "")
-        let reader = try openReadable(request, bucket: sourceBucket, key: sourceKey)
+        let reader = try copySource(request)
         defer { reader.close() }
         try evaluateCopyConditions(request, record: reader.record)
         var range = 0..<reader.record.size
@@ -107,8 +98,7 @@ extension S3Server {
         return .xml(doc)
     }
 
-    func completeMultipartUpload(_ request: S3Request, bucket name: String, key: String) async throws -> S3Response {
-        let bucket = try bucket(request, name, .permission(.write))
+    func completeMultipartUpload(_ request: S3Request, bucket: BucketRecord, key: String) async throws -> S3Response {
         let upload = try multipartContext(request, bucket: bucket, key: key)
         let body = try await readSmallBody(request, limit: 4 << 20)
         guard let root = XMLElement.parse(Data(body.readableBytesView)), root.name == "CompleteMultipartUpload" else {
@@ -131,8 +121,8 @@ extension S3Server {
                                                              event: eventContext(request, .objectCreatedCompleteMultipartUpload))
         var doc = XMLWriter()
         doc.element("CompleteMultipartUploadResult", namespace: true) { x in
-            x.leaf("Location", "/\(name)/\(key)")
-            x.leaf("Bucket", name)
+            x.leaf("Location", "/\(bucket.name)/\(key)")
+            x.leaf("Bucket", bucket.name)
             x.leaf("Key", key)
             x.leaf("ETag", "\"\(record.etag)\"")
             if let checksum = record.checksum { x.leaf("Checksum\(checksum.algorithm.rawValue)", checksum.base64) }
@@ -140,15 +130,13 @@ extension S3Server {
         return .xml(doc)
     }
 
-    func abortMultipartUpload(_ request: S3Request, bucket name: String, key: String) async throws -> S3Response {
-        let bucket = try bucket(request, name, .permission(.write))
+    func abortMultipartUpload(_ request: S3Request, bucket: BucketRecord, key: String) async throws -> S3Response {
         let upload = try multipartContext(request, bucket: bucket, key: key)
         try await store.abortMultipartUpload(bucket: bucket, upload: upload)
         return S3Response(status: .noContent)
     }
 
-    func listParts(_ request: S3Request, bucket name: String, key: String) throws -> S3Response {
-        let bucket = try bucket(request, name, .permission(.write))
+    func listParts(_ request: S3Request, bucket: BucketRecord, key: String) throws -> S3Response {
         let upload = try multipartContext(request, bucket: bucket, key: key)
         let marker = try request.query["part-number-marker"].map { value -> Int in
             guard let n = Int(value), n >= 0 else { throw S3Error(.invalidArgument, "Invalid part-number-marker") }
@@ -162,7 +150,7 @@ extension S3Server {
         let owner = request.user
         var doc = XMLWriter()
         doc.element("ListPartsResult", namespace: true) { x in
-            x.leaf("Bucket", name)
+            x.leaf("Bucket", bucket.name)
             x.leaf("Key", key)
             x.leaf("UploadId", upload.uploadId)
             x.leaf("PartNumberMarker", String(marker))
@@ -190,8 +178,7 @@ extension S3Server {
         return .xml(doc)
     }
 
-    func listMultipartUploads(_ request: S3Request, bucket name: String) throws -> S3Response {
-        let bucket = try bucket(request, name, .permission(.read))
+    func listMultipartUploads(_ request: S3Request, bucket: BucketRecord) throws -> S3Response {
         let q = request.query
         let maxUploads = try q["max-uploads"].map { value -> Int in
             guard let n = Int(value), n >= 0 else { throw S3Error(.invalidArgument, "Invalid max-uploads") }
@@ -208,7 +195,7 @@ extension S3Server {
         let owner = request.user
         var doc = XMLWriter()
         doc.element("ListMultipartUploadsResult", namespace: true) { x in
-            x.leaf("Bucket", name)
+            x.leaf("Bucket", bucket.name)
             x.leaf("KeyMarker", encode(q["key-marker"] ?? ""))
             x.leaf("UploadIdMarker", q["upload-id-marker"] ?? "")
             if let next = page.nextKeyMarker { x.leaf("NextKeyMarker", encode(next)) }

@@ -16,8 +16,7 @@ extension S3Server {
         return parts[4]
     }
 
-    func putBucketNotification(_ request: S3Request, name: String) async throws -> S3Response {
-        _ = try bucket(request, name, .owner)
+    func putBucketNotification(_ request: S3Request, bucket: BucketRecord) async throws -> S3Response {
         let body = try await readSmallBody(request, limit: 256 << 10)
         guard let root = XMLElement.parse(Data(body.readableBytesView)), root.name == "NotificationConfiguration" else {
             throw S3Error(.malformedXML)
@@ -62,7 +61,7 @@ extension S3Server {
             }
         }
         let configured = rules
-        try await store.updateBucket(name: name) { $0.notifications = configured.isEmpty ? nil : configured }
+        try await store.updateBucket(name: bucket.name) { $0.notifications = configured.isEmpty ? nil : configured }
         return S3Response()
     }
 
@@ -78,8 +77,7 @@ extension S3Server {
         return eventsOverlap && prefixesOverlap && suffixesOverlap
     }
 
-    func getBucketNotification(_ request: S3Request, name: String) throws -> S3Response {
-        let bucket = try bucket(request, name, .owner)
+    func getBucketNotification(_ request: S3Request, bucket: BucketRecord) throws -> S3Response {
         var doc = XMLWriter()
         doc.element("NotificationConfiguration", namespace: true) { x in
             for rule in bucket.notifications ?? [] {

@@ -9,12 +9,11 @@ extension S3Server {
     /// Largest single PUT, as AWS.
     static let maxPutSize: UInt64 = 5 << 30
 
-    func putObject(_ request: S3Request, bucket name: String, key: String) async throws -> S3Response {
-        let bucket = try bucket(request, name, .permission(.write))
+    func putObject(_ request: S3Request, bucket: BucketRecord, key: String) async throws -> S3Response {
         try rejectUnsupportedWriteHeaders(request)
         let acl = try requestedACL(request, ownerId: request.requesterId, bucketOwnerId: bucket.ownerId)
         let condition = try writeCondition(request)
-        let metadata = try objectMetadata(request)
+        let metadata = try ObjectWriteOptions.metadata(.headers(request))
         let upload = try store.beginUpload(bucket: bucket, key: key)
         let record: ObjectRecord
         do {
@@ -116,35 +115,10 @@ extension S3Server {
         }
     }
 
-    /// Content headers and `x-amz-meta-*` of a request.
-    func objectMetadata(_ request: S3Request) throws -> ObjectMetadata {
-        var metadata = ObjectMetadata()
-        metadata.contentType = request.header("content-type")
-        for name in ObjectMetadata.storedContentHeaders {
-            if let value = request.header(name) { metadata.contentHeaders[name] = value }
-        }
-        // `aws-chunked` describes the transfer, not the object: it is not stored.
-        if let encoding = metadata.contentHeaders["content-encoding"] {
-            let kept = encoding.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.lowercased() != "aws-chunked" }
-            metadata.contentHeaders["content-encoding"] = kept.isEmpty ? nil : kept.joined(separator: ",")
-        }
-        var userSize = 0
-        for field in request.head.headerFields {
-            let name = field.name.canonicalName
-            guard name.hasPrefix("x-amz-meta-") else { continue }
-            let short = String(name.dropFirst("x-amz-meta-".count))
-            // Repeated metadata headers are joined as S3 does.
-            metadata.user[short] = metadata.user[short].map { $0 + "," + field.value } ?? field.value
-            userSize += short.utf8.count + field.value.utf8.count
-        }
-        guard userSize <= 2048 else {
-            throw S3Error(.invalidArgument, "Your metadata headers exceed the maximum allowed metadata size (2 KB).")
-        }
-        return metadata
-    }
-
-    func getObject(_ request: S3Request, bucket name: String, key: String, head: Bool) throws -> S3Response {
-        let reader = try openReadable(request, bucket: name, key: key)
+    /// GetObject and HeadObject of the object ``authorize(_:)`` opened (closed here, or by
+    /// the response body).
+    func getObject(_ request: S3Request, _ resolved: ResolvedRequest, head: Bool) throws -> S3Response {
+        let reader = resolved.reader
         do {
             let record = reader.record
             try evaluateReadConditions(request, record: record)
@@ -275,8 +249,7 @@ extension S3Server {
         return start..<(min(end, size - 1) + 1)
     }
 
-    func deleteObject(_ request: S3Request, bucket name: String, key: String) async throws -> S3Response {
-        let bucket = try bucket(request, name, .permission(.write))
+    func deleteObject(_ request: S3Request, bucket: BucketRecord, key: String) async throws -> S3Response {
         if let version = request.query["versionId"], version != "null" { throw S3Error(.noSuchVersion) }
         try store.validate(key: key)
         try await store.deleteObject(bucket: bucket, key: key, event: eventContext(request, .objectRemovedDelete))

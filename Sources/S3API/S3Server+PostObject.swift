@@ -12,12 +12,14 @@ extension S3Server {
     /// The most bytes of form fields (everything but the file) accepted.
     static let maxFormFieldBytes = 64 << 10
 
-    func postObject(_ request: S3Request, bucket name: String) async throws -> S3Response {
+    /// - Parameter bucket: the bucket named `name`, nil when it does not exist (reported after
+    ///   a malformed request, as S3 does).
+    func postObject(_ request: S3Request, name: String, bucket: BucketRecord?) async throws -> S3Response {
         guard let contentType = request.header("content-type"), contentType.lowercased().hasPrefix("multipart/form-data"),
               let boundary = Self.parameter("boundary", in: contentType) else {
             throw S3Error(.malformedPOSTRequest)
         }
-        guard let bucket = try store.bucket(named: name) else { throw S3Error(.noSuchBucket, details: [("BucketName", name)]) }
+        guard let bucket else { throw S3Error(.noSuchBucket, details: [("BucketName", name)]) }
         let form = PostForm(boundary: boundary)
         var upload: (any ObjectUpload)?
         var context: PostContext?
@@ -114,27 +116,14 @@ extension S3Server {
             checked["key"] = key
             sizeRange = try policy.check(fields: checked, now: Date())
         }
-        // The signer acts as themselves: they need WRITE on the bucket, as anonymous posters do.
-        guard bucket.effectiveACL.allows(user?.id, .write) else { throw S3Error(.accessDenied) }
+        // The signer acts as themselves: they need WRITE on the bucket, as anonymous posters do
+        // (the check `.bucket(.write)` makes, once the policy named the signer).
+        try Self.check(bucket, userId: user?.id, .write)
         try store.validate(key: key)
         let ownerId = user?.id ?? AccessControlList.anonymousId
-
-        var metadata = ObjectMetadata()
-        metadata.contentType = fields["content-type"]
-        for name in ObjectMetadata.storedContentHeaders {
-            if let value = fields[name] { metadata.contentHeaders[name] = value }
-        }
-        for (name, value) in fields where name.hasPrefix("x-amz-meta-") {
-            metadata.user[String(name.dropFirst("x-amz-meta-".count))] = value
-        }
-        var acl: AccessControlList?
-        if let canned = fields["acl"] {
-            guard let parsed = AccessControlList.canned(canned, ownerId: ownerId, bucketOwnerId: bucket.ownerId) else {
-                throw S3Error(.invalidArgument, "Invalid canned ACL: \(canned)")
-            }
-            acl = parsed
-        }
-        return PostContext(key: key, ownerId: ownerId, metadata: metadata, acl: acl, sizeRange: sizeRange)
+        // The same parser and limits as PutObject's headers.
+        let options = try ObjectWriteOptions(.form(fields), ownerId: ownerId, bucketOwnerId: bucket.ownerId, grantee: grantee)
+        return PostContext(key: key, ownerId: ownerId, metadata: options.metadata, acl: options.acl, sizeRange: sizeRange)
     }
 
     static func s3Error(_ error: PostPolicyError) -> S3Error {

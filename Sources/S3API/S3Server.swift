@@ -185,52 +185,47 @@ public final class S3Server: Sendable {
 
     private static let requestCounter = Atomic<UInt64>(randomBytes(8).withUnsafeBytes { $0.load(as: UInt64.self) })
 
-    /// Runs the handler of the request's S3 area.
+    /// Checks the access the endpoint declares (resolving its bucket and object once), then
+    /// runs the handler of the request's S3 area with what was resolved.
     func dispatch(_ request: S3Request) async throws -> S3Response {
+        let resolved = try authorize(request)
         switch request.endpoint {
-        case .listBuckets: return try listBuckets(request)
-        case .createBucket(let bucket): return try await createBucket(request, name: bucket)
-        case .deleteBucket(let bucket): return try await deleteBucket(request, name: bucket)
-        case .headBucket(let bucket): return try headBucket(request, name: bucket)
-        case .getBucketLocation(let bucket): return try getBucketLocation(request, name: bucket)
-        case .getBucketVersioning(let bucket): return try getBucketVersioning(request, name: bucket)
-        case .listObjects(let bucket): return try listObjects(request, bucket: bucket, version: .v1)
-        case .listObjectsV2(let bucket): return try listObjects(request, bucket: bucket, version: .v2)
-        case .listObjectVersions(let bucket): return try listObjects(request, bucket: bucket, version: .versions)
-        case .deleteObjects(let bucket): return try await deleteObjects(request, bucket: bucket)
-        case .putObject(let bucket, let key): return try await putObject(request, bucket: bucket, key: key)
-        case .copyObject(let bucket, let key): return try await copyObject(request, bucket: bucket, key: key)
-        case .getObject(let bucket, let key): return try getObject(request, bucket: bucket, key: key, head: false)
-        case .headObject(let bucket, let key): return try getObject(request, bucket: bucket, key: key, head: true)
-        case .deleteObject(let bucket, let key): return try await deleteObject(request, bucket: bucket, key: key)
-        case .createMultipartUpload(let bucket, let key): return try await createMultipartUpload(request, bucket: bucket, key: key)
-        case .uploadPart(let bucket, let key): return try await uploadPart(request, bucket: bucket, key: key)
-        case .uploadPartCopy(let bucket, let key): return try await uploadPartCopy(request, bucket: bucket, key: key)
-        case .completeMultipartUpload(let bucket, let key): return try await completeMultipartUpload(request, bucket: bucket, key: key)
-        case .abortMultipartUpload(let bucket, let key): return try await abortMultipartUpload(request, bucket: bucket, key: key)
-        case .listParts(let bucket, let key): return try listParts(request, bucket: bucket, key: key)
-        case .listMultipartUploads(let bucket): return try listMultipartUploads(request, bucket: bucket)
-        case .getBucketACL(let bucket): return try getBucketACL(request, name: bucket)
-        case .putBucketACL(let bucket): return try await putBucketACL(request, name: bucket)
-        case .getObjectACL(let bucket, let key): return try getObjectACL(request, bucket: bucket, key: key)
-        case .putObjectACL(let bucket, let key): return try await putObjectACL(request, bucket: bucket, key: key)
-        case .getBucketCORS(let bucket): return try getBucketCORS(request, name: bucket)
-        case .putBucketCORS(let bucket): return try await putBucketCORS(request, name: bucket)
-        case .deleteBucketCORS(let bucket): return try await deleteBucketCORS(request, name: bucket)
-        case .preflight: return try preflight(request)
-        case .postObject(let bucket): return try await postObject(request, bucket: bucket)
-        case .getBucketNotification(let bucket): return try getBucketNotification(request, name: bucket)
-        case .putBucketNotification(let bucket): return try await putBucketNotification(request, name: bucket)
-        case .notImplemented(let operation, let bucket):
-            // Keep error precedence as S3: a missing bucket is reported before the operation.
-            if let name = bucket { _ = try self.bucket(request, name, .owner) }
+        case .listBuckets: return try listBuckets(request, user: resolved.signedInUser)
+        case .createBucket(let bucket): return try await createBucket(request, name: bucket, user: resolved.signedInUser)
+        case .deleteBucket: return try await deleteBucket(request, bucket: resolved.bucket)
+        case .headBucket: return headBucket(request, bucket: resolved.bucket)
+        case .getBucketLocation: return getBucketLocation(request, bucket: resolved.bucket)
+        case .getBucketVersioning: return getBucketVersioning(request, bucket: resolved.bucket)
+        case .listObjects: return try listObjects(request, bucket: resolved.bucket, version: .v1)
+        case .listObjectsV2: return try listObjects(request, bucket: resolved.bucket, version: .v2)
+        case .listObjectVersions: return try listObjects(request, bucket: resolved.bucket, version: .versions)
+        case .deleteObjects: return try await deleteObjects(request, bucket: resolved.bucket)
+        case .putObject(_, let key): return try await putObject(request, bucket: resolved.bucket, key: key)
+        case .copyObject(_, let key): return try await copyObject(request, bucket: resolved.bucket, key: key)
+        case .getObject: return try getObject(request, resolved, head: false)
+        case .headObject: return try getObject(request, resolved, head: true)
+        case .deleteObject(_, let key): return try await deleteObject(request, bucket: resolved.bucket, key: key)
+        case .createMultipartUpload(_, let key): return try await createMultipartUpload(request, bucket: resolved.bucket, key: key)
+        case .uploadPart(_, let key): return try await uploadPart(request, bucket: resolved.bucket, key: key)
+        case .uploadPartCopy(_, let key): return try await uploadPartCopy(request, bucket: resolved.bucket, key: key)
+        case .completeMultipartUpload(_, let key): return try await completeMultipartUpload(request, bucket: resolved.bucket, key: key)
+        case .abortMultipartUpload(_, let key): return try await abortMultipartUpload(request, bucket: resolved.bucket, key: key)
+        case .listParts(_, let key): return try listParts(request, bucket: resolved.bucket, key: key)
+        case .listMultipartUploads: return try listMultipartUploads(request, bucket: resolved.bucket)
+        case .getBucketACL: return try getBucketACL(request, bucket: resolved.bucket)
+        case .putBucketACL: return try await putBucketACL(request, bucket: resolved.bucket)
+        case .getObjectACL: return try getObjectACL(request, object: resolved.reader)
+        case .putObjectACL: return try await putObjectACL(request, object: resolved.reader)
+        case .getBucketCORS: return try getBucketCORS(request, bucket: resolved.bucket)
+        case .putBucketCORS: return try await putBucketCORS(request, bucket: resolved.bucket)
+        case .deleteBucketCORS: return try await deleteBucketCORS(request, bucket: resolved.bucket)
+        case .preflight: return try preflight(request, bucket: resolved.existingBucket)
+        case .postObject(let bucket): return try await postObject(request, name: bucket, bucket: resolved.existingBucket)
+        case .getBucketNotification: return try getBucketNotification(request, bucket: resolved.bucket)
+        case .putBucketNotification: return try await putBucketNotification(request, bucket: resolved.bucket)
+        case .notImplemented(let operation, _):
+            // Reached after the bucket and owner checks: S3 reports those first.
             throw S3Error.notImplemented(operation)
         }
-    }
-
-    /// The signed-in user, or AccessDenied for anonymous requests.
-    func requireUser(_ request: S3Request) throws -> S3User {
-        guard let user = request.user else { throw S3Error(.accessDenied) }
-        return user
     }
 }
