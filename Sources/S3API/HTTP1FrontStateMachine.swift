@@ -32,6 +32,7 @@ struct HTTP1FrontStateMachine {
 
     /// What to do on any other event.
     enum Action: Equatable {
+        /// Nothing to do.
         case none
         /// Flush what was written.
         case flush
@@ -191,6 +192,7 @@ struct HTTP1FrontStateMachine {
                 state = remaining == count ? .heads : .body(remaining: remaining - count)
                 return .passOn(unread!.readSlice(length: count)!)
             case .heads, .decidingInline, .headPassedOn:
+                // (The last two are left by their own steps before this runs.)
                 let scan = unread!.withUnsafeReadableBytes { HTTP1RequestHead.scan($0) }
                 switch scan {
                 case .incomplete:
@@ -337,7 +339,7 @@ struct HTTP1FrontStateMachine {
         armIdleCheck(in: idleTimeout)
     }
 
-    /// The channel became inactive, or the handler left the pipeline.
+    /// The channel became inactive, or the handler left the pipeline: no more idle checks.
     mutating func channelInactive() -> Action {
         idleCheckArmed = false
         return .cancelIdleCheck
