@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import NIOCore
 
-/// A strict reader of one HTTP/1.1 request head, for ``HTTP1FastPath``.
+/// A strict reader of one HTTP/1.1 request head, for ``HTTP1FrontHandler`` (through ``HTTP1FrontStateMachine``).
 ///
 /// Written by hand because what it is for is skipping NIO's HTTP/1 codec (llhttp, then
 /// `HTTPHeaders`, then the `HTTPTypes` conversion, then the same three steps back for the
