@@ -79,6 +79,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // The gallery page, compiled into the binary (PackageResources.index_html, ...):
+            // no bundle to find at run time.
+            resources: [
+                .embedInCode("Resources/index.html"),
+                .embedInCode("Resources/app.js"),
+                .embedInCode("Resources/style.css"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

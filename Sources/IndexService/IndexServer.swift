@@ -59,11 +59,9 @@ public struct IndexServer: Sendable {
             try self.images(request, gallery: context.parameters.get("gallery") ?? "")
         }
         router.post("api/uploads") { request, _ in try await self.uploads(request) }
-        for (path, text, type) in [("/", WebAssets.indexHTML, "text/html; charset=utf-8"),
-                                   ("app.js", WebAssets.appJS, "application/javascript; charset=utf-8"),
-                                   ("style.css", WebAssets.styleCSS, "text/css; charset=utf-8")] {
-            router.get(RouterPath(path)) { _, _ in Self.asset(text, type: type) }
-            router.head(RouterPath(path)) { _, _ in Self.asset(text, type: type) }
+        for asset in WebAssets.all {
+            router.get(RouterPath(asset.path)) { _, _ in Self.response(for: asset) }
+            router.head(RouterPath(asset.path)) { _, _ in Self.response(for: asset) }
         }
         let logger = logger
         let index = index
@@ -94,8 +92,8 @@ public struct IndexServer: Sendable {
 
     // MARK: handlers
 
-    static func asset(_ text: String, type: String) -> Response {
-        Response(status: .ok, headers: [.contentType: type, .cacheControl: "no-cache"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    static func response(for asset: WebAssets.Asset) -> Response {
+        Response(status: .ok, headers: [.contentType: asset.contentType, .cacheControl: "no-cache"], body: .init(byteBuffer: asset.body))
     }
 
     static func json(_ value: Any, status: HTTPResponse.Status = .ok) -> Response {
