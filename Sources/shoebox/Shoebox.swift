@@ -179,7 +179,7 @@ struct Up: AsyncParsableCommand {
               Secret key:    \(root.secretKey)
             """)
         fflush(nil)  // shown at once even when stdout is a file or a pipe (nil flushes every stream)
-        let group = ServiceGroup(configuration: .init(services: try s3.services() + [indexServer.service()],
+        let group = ServiceGroup(configuration: .init(services: try s3.services() + [indexServer.buildApplication()],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
