@@ -132,6 +132,13 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "S3EventsTests", dependencies: ["S3Events"]),
-        .testTarget(name: "IndexServiceTests", dependencies: ["IndexService", "S3Events"]),
+        .testTarget(name: "IndexServiceTests", dependencies: [
+            "IndexService", "S3Events",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
     ]
 )
