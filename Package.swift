@@ -88,6 +88,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Composes the S3 server with the index for `shoebox up` (kept out of the executable
+        // so it can be tested, and out of S3API, which knows nothing of galleries).
+        .target(
+            name: "ShoeboxHost",
+            dependencies: ["ObjectStore", "S3API"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "shoebox-index",
             dependencies: [
@@ -111,7 +118,7 @@ let package = Package(
         .executableTarget(
             name: "shoebox",
             dependencies: [
-                "S3API", "ObjectStore", "IndexService", "Digests",
+                "S3API", "ObjectStore", "IndexService", "Digests", "ShoeboxHost",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -132,6 +139,7 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "S3EventsTests", dependencies: ["S3Events"]),
+        .testTarget(name: "ShoeboxHostTests", dependencies: ["ShoeboxHost", "ObjectStore", "S3API"]),
         .testTarget(name: "IndexServiceTests", dependencies: [
             "IndexService", "S3Events",
             .product(name: "Hummingbird", package: "hummingbird"),
