@@ -2,30 +2,35 @@
 ///
 /// Responses are encoded with sorted keys and unescaped slashes (see ``IndexServer/json(_:status:)``),
 /// the same bytes the API produced when it built dictionaries for `JSONSerialization`.
-public enum IndexAPI {
+package enum IndexAPI {
     /// `GET /api/galleries`.
-    public struct GalleryList: Codable, Sendable, Equatable {
-        public var galleries: [Gallery]
+    package struct GalleryList: Codable, Sendable, Equatable {
+        /// Every gallery with at least one image, by name.
+        package var galleries: [Gallery]
     }
 
     /// One gallery in ``GalleryList``.
-    public struct Gallery: Codable, Sendable, Equatable {
-        public var name: String
-        public var imageCount: Int
+    package struct Gallery: Codable, Sendable, Equatable {
+        /// The gallery name (the keys' first path segment).
+        package var name: String
+        /// How many images it holds.
+        package var imageCount: Int
         /// ISO 8601 with milliseconds.
-        public var lastUpdate: String
+        package var lastUpdate: String
     }
 
     /// `GET /api/galleries/:gallery/images`: one page, newest first.
-    public struct ImagePage: Codable, Sendable, Equatable {
-        public var gallery: String
-        public var images: [Image]
+    package struct ImagePage: Codable, Sendable, Equatable {
+        /// The gallery asked for.
+        package var gallery: String
+        /// This page's images.
+        package var images: [Image]
         /// The cursor of the next page; encoded as `null` (not left out) on the last page,
         /// which the page's JS and the tests both check for.
-        public var nextCursor: String?
+        package var nextCursor: String?
 
         /// Explicit so that a missing cursor is written as `null`: the synthesized encoder omits nil.
-        public func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(gallery, forKey: .gallery)
             try container.encode(images, forKey: .images)
@@ -34,55 +39,74 @@ public enum IndexAPI {
     }
 
     /// One image in ``ImagePage``.
-    public struct Image: Codable, Sendable, Equatable {
-        public var key: String
+    package struct Image: Codable, Sendable, Equatable {
+        /// The object key, `gallery/name`.
+        package var key: String
         /// The key without its `gallery/` prefix.
-        public var name: String
-        public var size: UInt64
-        public var etag: String
-        public var contentType: String
+        package var name: String
+        /// The object size in bytes.
+        package var size: UInt64
+        /// The object ETag, without quotes.
+        package var etag: String
+        /// The object's `Content-Type`.
+        package var contentType: String
         /// ISO 8601 with milliseconds.
-        public var uploaded: String
-        public var metadata: [String: String]
+        package var uploaded: String
+        /// The `x-amz-meta-*` values, by name without the prefix.
+        package var metadata: [String: String]
         /// Where a browser loads the image (the bucket is public-read for gallery objects).
-        public var url: String
+        package var url: String
     }
 
     /// `POST /events`: how many records of the message changed the index.
-    public struct EventsResult: Codable, Sendable, Equatable {
-        public var applied: Int
-        public var ignored: Int
+    package struct EventsResult: Codable, Sendable, Equatable {
+        /// Records that changed the index.
+        package var applied: Int
+        /// Records that were older than what the index has (replays, reordered deliveries).
+        package var ignored: Int
     }
 
     /// `POST /api/uploads`: a presigned PUT and an equivalent POST form, for one key.
-    public struct UploadGrant: Codable, Sendable, Equatable {
-        public var key: String
-        public var expiresIn: Int
-        public var maxSize: UInt64
-        public var put: PutGrant
-        public var post: PostGrant
+    package struct UploadGrant: Codable, Sendable, Equatable {
+        /// The key the grant is for, `gallery/filename`.
+        package var key: String
+        /// Seconds the signatures stay valid.
+        package var expiresIn: Int
+        /// The largest body the POST policy allows.
+        package var maxSize: UInt64
+        /// How to upload with a presigned PUT.
+        package var put: PutGrant
+        /// How to upload with a POST form.
+        package var post: PostGrant
     }
 
     /// The PUT half of ``UploadGrant``: the URL and the headers it was signed with.
-    public struct PutGrant: Codable, Sendable, Equatable {
-        public var url: String
-        public var headers: [String: String]
+    package struct PutGrant: Codable, Sendable, Equatable {
+        /// The presigned URL.
+        package var url: String
+        /// Headers the PUT must send exactly (they are signed).
+        package var headers: [String: String]
     }
 
     /// The POST half of ``UploadGrant``: the form's action and its hidden fields.
-    public struct PostGrant: Codable, Sendable, Equatable {
-        public var url: String
-        public var fields: [String: String]
+    package struct PostGrant: Codable, Sendable, Equatable {
+        /// The bucket URL to POST the form to.
+        package var url: String
+        /// Form fields to send before the file, policy and signature included.
+        package var fields: [String: String]
     }
 
     /// Every 4xx body: `{"error": {"code": ..., "message": ...}}`.
-    public struct ErrorBody: Codable, Sendable, Equatable {
-        public var error: Detail
+    package struct ErrorBody: Codable, Sendable, Equatable {
+        /// What went wrong.
+        package var error: Detail
 
         /// The code (stable, for programs) and message (for people).
-        public struct Detail: Codable, Sendable, Equatable {
-            public var code: String
-            public var message: String
+        package struct Detail: Codable, Sendable, Equatable {
+            /// E.g. `InvalidGallery`.
+            package var code: String
+            /// A sentence for people.
+            package var message: String
         }
     }
 }

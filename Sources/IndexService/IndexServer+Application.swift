@@ -5,7 +5,7 @@ import Logging
 /// and the tests drive (`app.test(.router)`), as in hummingbird-project/template.
 extension IndexServer {
     /// Every route of the index service: the webhook receiver, the gallery API and the page.
-    public func buildRouter() -> Router<BasicRequestContext> {
+    package func buildRouter() -> Router<BasicRequestContext> {
         let router = Router()
         router.post("events") { request, _ in try await self.events(request) }
         router.head("events") { _, _ in Response(status: .ok) }

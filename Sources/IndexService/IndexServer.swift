@@ -12,6 +12,7 @@ public struct IndexServer: Sendable {
     let configuration: IndexConfiguration
     let logger: Logger
 
+    /// The service over `index`; nothing runs until ``buildApplication()``'s result does.
     public init(index: GalleryIndex, configuration: IndexConfiguration, logger: Logger) {
         self.index = index
         self.configuration = configuration
@@ -20,6 +21,7 @@ public struct IndexServer: Sendable {
 
     // MARK: handlers
 
+    /// A page asset; `no-cache` so browsers revalidate and pick up a new build at once.
     static func response(for asset: WebAssets.Asset) -> Response {
         Response(status: .ok, headers: [.contentType: asset.contentType, .cacheControl: "no-cache"], body: .init(byteBuffer: asset.body))
     }
@@ -32,16 +34,19 @@ public struct IndexServer: Sendable {
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// A 4xx with the API's error body.
     static func error(_ code: String, _ message: String, status: HTTPResponse.Status = .badRequest) -> Response {
         json(IndexAPI.ErrorBody(error: .init(code: code, message: message)), status: status)
     }
 
+    /// Times in API responses: ISO 8601 with milliseconds, UTC.
     static func iso(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.string(from: date)
     }
 
+    /// `POST /events`: S3 event messages from the server's webhook, Bearer token required.
     func events(_ request: Request) async throws -> Response {
         let expected = "Bearer \(configuration.webhookToken)"
         guard let given = request.headers[.authorization], constantTimeEqual(Array(given.utf8), Array(expected.utf8)) else {
@@ -56,15 +61,18 @@ public struct IndexServer: Sendable {
         return Self.json(IndexAPI.EventsResult(applied: applied, ignored: ignored))
     }
 
+    /// `GET /api/galleries`.
     func galleries() throws -> Response {
         let list = try index.listGalleries().map { IndexAPI.Gallery(name: $0.name, imageCount: $0.imageCount, lastUpdate: Self.iso($0.lastUpdate)) }
         return Self.json(IndexAPI.GalleryList(galleries: list))
     }
 
+    /// Where browsers load an image: path-style on the S3 endpoint.
     func imageURL(_ key: String) -> String {
         "\(configuration.s3Endpoint)/\(configuration.bucket)/\(SigV4.uriEncode(key, encodeSlash: false))"
     }
 
+    /// `GET /api/galleries/:gallery/images?limit=&cursor=`: one page, newest first.
     func images(_ request: Request, gallery: String) throws -> Response {
         guard Self.isValidGallery(gallery) else { return Self.error("InvalidGallery", "Gallery names are 1-63 of a-z, 0-9 and '-', starting with a letter or digit.") }
         let query = request.uri.queryParameters
@@ -87,14 +95,17 @@ public struct IndexServer: Sendable {
         return Self.json(IndexAPI.ImagePage(gallery: gallery, images: images, nextCursor: page.next))
     }
 
+    /// Gallery names as the index accepts them.
     static func isValidGallery(_ name: String) -> Bool { GalleryIndex.isValidGallery(name) }
 
+    /// File names the page may upload: one path segment, no control characters.
     static func isValidFilename(_ name: String) -> Bool {
         let count = name.utf8.count
         guard (1...200).contains(count), name != ".", name != ".." else { return false }
         return !name.unicodeScalars.contains { $0 == "/" || $0 == "\\" || $0.value < 0x20 || $0.value == 0x7f }
     }
 
+    /// `POST /api/uploads`: a presigned PUT URL and POST form for one image.
     func uploads(_ request: Request) async throws -> Response {
         var request = request
         let body = try await request.collectBody(upTo: 64 << 10)

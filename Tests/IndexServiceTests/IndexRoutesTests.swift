@@ -11,6 +11,7 @@ import XCTest
 /// The index service's routes through Hummingbird's router test client: the same router the
 /// executables serve (``IndexServer/buildApplication()``), over an index in a temp directory.
 final class IndexRoutesTests: IndexTestCase {
+    /// The webhook token the app under test requires.
     static let token = "test-token"
 
     /// The application under test, signing for a fixed endpoint and bucket.
@@ -20,14 +21,17 @@ final class IndexRoutesTests: IndexTestCase {
         return IndexServer(index: index, configuration: configuration, logger: Logger(label: "index-routes-tests")).buildApplication()
     }
 
+    /// A response body as one of the API's types.
     static func decode<T: Decodable>(_ type: T.Type, _ body: ByteBuffer) throws -> T {
         try JSONDecoder().decode(type, from: Data(buffer: body))
     }
 
+    /// The `error.code` of an error response.
     static func errorCode(_ response: TestResponse) throws -> String {
         try decode(IndexAPI.ErrorBody.self, response.body).error.code
     }
 
+    /// A request body from a JSON-compatible value (so bodies of the wrong shape can be sent too).
     static func json(_ object: Any) throws -> ByteBuffer {
         ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: object))
     }
