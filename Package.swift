@@ -8,7 +8,11 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "shoebox",
-    platforms: [.macOS(.v14)],
+    // Built and tested on Linux (which needs no entry here). macOS 15 is the oldest macOS the
+    // code's APIs allow: Synchronization's Mutex and Atomic (SigV4, S3API, shoebox-bench) need
+    // it, above Hummingbird 2's macOS 14. The Linux-only calls (madvise, mincore) are behind
+    // canImport(Glibc).
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "shoebox", targets: ["shoebox"]),
         .executable(name: "shoebox-index", targets: ["shoebox-index"]),
@@ -62,6 +66,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -77,8 +82,23 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            // The gallery page, compiled into the binary (PackageResources.index_html, ...):
+            // no bundle to find at run time.
+            resources: [
+                .embedInCode("Resources/index.html"),
+                .embedInCode("Resources/app.js"),
+                .embedInCode("Resources/style.css"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Composes the S3 server with the index for `shoebox up` (kept out of the executable
+        // so it can be tested, and out of S3API, which knows nothing of galleries).
+        .target(
+            name: "ShoeboxHost",
+            dependencies: ["ObjectStore", "S3API"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -98,13 +118,16 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "shoebox",
             dependencies: [
-                "S3API", "ObjectStore", "IndexService", "Digests",
+                "S3API", "ObjectStore", "IndexService", "Digests", "ShoeboxHost",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -117,14 +140,24 @@ let package = Package(
         ),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
         .testTarget(name: "DigestsTests", dependencies: ["Digests"]),
-        .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "Digests"]),
-        .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),
+        .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore", "Digests", "LMDB"]),
+        .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "Digests"]),
         .testTarget(name: "S3APITests", dependencies: [
-            "S3API",
+            "S3API", "ObjectStore", "SigV4",
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "S3EventsTests", dependencies: ["S3Events"]),
-        .testTarget(name: "IndexServiceTests", dependencies: ["IndexService", "S3Events"]),
+        .testTarget(name: "ShoeboxHostTests", dependencies: ["ShoeboxHost", "ObjectStore", "S3API"]),
+        .testTarget(name: "IndexServiceTests", dependencies: [
+            "IndexService", "S3Events",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
     ]
 )

@@ -1,41 +1,10 @@
-public import Foundation
 import Digests
+import Foundation
 import Hummingbird
 public import Logging
 import NIOCore
 import S3Events
 import SigV4
-public import ServiceLifecycle
-
-/// Settings of the index service.
-public struct IndexConfiguration: Sendable {
-    public var host: String
-    public var port: Int
-    /// The S3 endpoint as browsers reach it, e.g. `http://127.0.0.1:9000`.
-    public var s3Endpoint: String
-    public var bucket: String
-    public var region: String
-    public var accessKey: String
-    public var secretKey: String
-    /// The Bearer token webhook calls must carry.
-    public var webhookToken: String
-    /// Largest upload the service signs for.
-    public var maxUploadSize: UInt64 = 25 << 20
-    /// How long presigned uploads stay valid.
-    public var uploadExpiry = 300
-
-    public init(host: String, port: Int, s3Endpoint: String, bucket: String, region: String, accessKey: String,
-                secretKey: String, webhookToken: String) {
-        self.host = host
-        self.port = port
-        self.s3Endpoint = s3Endpoint.hasSuffix("/") ? String(s3Endpoint.dropLast()) : s3Endpoint
-        self.bucket = bucket
-        self.region = region
-        self.accessKey = accessKey
-        self.secretKey = secretKey
-        self.webhookToken = webhookToken
-    }
-}
 
 /// The index service: webhook receiver, gallery queries, upload signing and the page.
 public struct IndexServer: Sendable {
@@ -43,76 +12,41 @@ public struct IndexServer: Sendable {
     let configuration: IndexConfiguration
     let logger: Logger
 
+    /// The service over `index`; nothing runs until ``buildApplication()``'s result does.
     public init(index: GalleryIndex, configuration: IndexConfiguration, logger: Logger) {
         self.index = index
         self.configuration = configuration
         self.logger = logger
     }
 
-    /// The HTTP service, to run in a ServiceGroup; it resyncs at start when the index is empty.
-    public func service() -> any Service {
-        let router = Router()
-        router.post("events") { request, _ in try await self.events(request) }
-        router.head("events") { _, _ in Response(status: .ok) }
-        router.get("api/galleries") { _, _ in try self.galleries() }
-        router.get("api/galleries/:gallery/images") { request, context in
-            try self.images(request, gallery: context.parameters.get("gallery") ?? "")
-        }
-        router.post("api/uploads") { request, _ in try await self.uploads(request) }
-        for (path, text, type) in [("/", WebAssets.indexHTML, "text/html; charset=utf-8"),
-                                   ("app.js", WebAssets.appJS, "application/javascript; charset=utf-8"),
-                                   ("style.css", WebAssets.styleCSS, "text/css; charset=utf-8")] {
-            router.get(RouterPath(path)) { _, _ in Self.asset(text, type: type) }
-            router.head(RouterPath(path)) { _, _ in Self.asset(text, type: type) }
-        }
-        let logger = logger
-        let index = index
-        let resync = Resync(index: index, configuration: configuration, logger: logger)
-        return Application(
-            router: router,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
-            onServerRunning: { channel in
-                let address = channel.localAddress
-                logger.info("shoebox-index listening on http://\(address?.ipAddress ?? "?"):\(address?.port ?? 0)")
-                if (try? index.isEmpty()) == true {
-                    Task {
-                        // Retried: the S3 server may still be starting (as with `shoebox up`).
-                        for attempt in 1...10 {
-                            do {
-                                try await resync.run()
-                                return
-                            } catch {
-                                logger.warning("start-up resync failed (attempt \(attempt)): \(error)")
-                                try? await Task.sleep(for: .seconds(2))
-                            }
-                        }
-                    }
-                }
-            },
-            logger: logger)
-    }
-
     // MARK: handlers
 
-    static func asset(_ text: String, type: String) -> Response {
-        Response(status: .ok, headers: [.contentType: type, .cacheControl: "no-cache"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    /// A page asset; `no-cache` so browsers revalidate and pick up a new build at once.
+    static func response(for asset: WebAssets.Asset) -> Response {
+        Response(status: .ok, headers: [.contentType: asset.contentType, .cacheControl: "no-cache"], body: .init(byteBuffer: asset.body))
     }
 
-    static func json(_ value: Any, status: HTTPResponse.Status = .ok) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+    /// A JSON response: sorted keys and unescaped slashes, as the API has always written them.
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// A 4xx with the API's error body.
     static func error(_ code: String, _ message: String, status: HTTPResponse.Status = .badRequest) -> Response {
-        json(["error": ["code": code, "message": message]], status: status)
+        json(IndexAPI.ErrorBody(error: .init(code: code, message: message)), status: status)
     }
 
+    /// Times in API responses: ISO 8601 with milliseconds, UTC.
     static func iso(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.string(from: date)
     }
 
+    /// `POST /events`: S3 event messages from the server's webhook, Bearer token required.
     func events(_ request: Request) async throws -> Response {
         let expected = "Bearer \(configuration.webhookToken)"
         guard let given = request.headers[.authorization], constantTimeEqual(Array(given.utf8), Array(expected.utf8)) else {
@@ -124,18 +58,21 @@ public struct IndexServer: Sendable {
             return Self.error("MalformedEvent", "The body is not an S3 event message.")
         }
         let (applied, ignored) = try await index.apply(message)
-        return Self.json(["applied": applied, "ignored": ignored])
+        return Self.json(IndexAPI.EventsResult(applied: applied, ignored: ignored))
     }
 
+    /// `GET /api/galleries`.
     func galleries() throws -> Response {
-        let list = try index.listGalleries().map { ["name": $0.name, "imageCount": $0.imageCount, "lastUpdate": Self.iso($0.lastUpdate)] as [String: Any] }
-        return Self.json(["galleries": list])
+        let list = try index.listGalleries().map { IndexAPI.Gallery(name: $0.name, imageCount: $0.imageCount, lastUpdate: Self.iso($0.lastUpdate)) }
+        return Self.json(IndexAPI.GalleryList(galleries: list))
     }
 
+    /// Where browsers load an image: path-style on the S3 endpoint.
     func imageURL(_ key: String) -> String {
         "\(configuration.s3Endpoint)/\(configuration.bucket)/\(SigV4.uriEncode(key, encodeSlash: false))"
     }
 
+    /// `GET /api/galleries/:gallery/images?limit=&cursor=`: one page, newest first.
     func images(_ request: Request, gallery: String) throws -> Response {
         guard Self.isValidGallery(gallery) else { return Self.error("InvalidGallery", "Gallery names are 1-63 of a-z, 0-9 and '-', starting with a letter or digit.") }
         let query = request.uri.queryParameters
@@ -150,44 +87,52 @@ public struct IndexServer: Sendable {
         } catch IndexError.invalidCursor {
             return Self.error("InvalidArgument", "The cursor is not valid for this gallery.")
         }
-        let images = page.images.map { image -> [String: Any] in
-            ["key": image.key, "name": String(String.UnicodeScalarView(image.key.unicodeScalars.dropFirst(image.gallery.unicodeScalars.count + 1))), "size": image.size, "etag": image.etag,
-             "contentType": image.contentType, "uploaded": Self.iso(image.uploaded), "metadata": image.metadata, "url": imageURL(image.key)]
+        let images = page.images.map { image in
+            IndexAPI.Image(key: image.key, name: String(String.UnicodeScalarView(image.key.unicodeScalars.dropFirst(image.gallery.unicodeScalars.count + 1))),
+                           size: image.size, etag: image.etag, contentType: image.contentType, uploaded: Self.iso(image.uploaded),
+                           metadata: image.metadata, url: imageURL(image.key))
         }
-        return Self.json(["gallery": gallery, "images": images, "nextCursor": page.next ?? NSNull()])
+        return Self.json(IndexAPI.ImagePage(gallery: gallery, images: images, nextCursor: page.next))
     }
 
+    /// Gallery names as the index accepts them.
     static func isValidGallery(_ name: String) -> Bool { GalleryIndex.isValidGallery(name) }
 
+    /// File names the page may upload: one path segment, no control characters.
     static func isValidFilename(_ name: String) -> Bool {
         let count = name.utf8.count
         guard (1...200).contains(count), name != ".", name != ".." else { return false }
         return !name.unicodeScalars.contains { $0 == "/" || $0 == "\\" || $0.value < 0x20 || $0.value == 0x7f }
     }
 
+    /// `POST /api/uploads`: a presigned PUT URL and POST form for one image.
     func uploads(_ request: Request) async throws -> Response {
         var request = request
         let body = try await request.collectBody(upTo: 64 << 10)
-        guard let json = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else {
+        guard let json = try? JSONDecoder().decode(UploadRequest.self, from: Data(buffer: body)) else {
             return Self.error("MalformedJSON", "The body must be a JSON object.")
         }
-        guard let gallery = json["gallery"] as? String, Self.isValidGallery(gallery) else {
+        guard let gallery = json.gallery, Self.isValidGallery(gallery) else {
             return Self.error("InvalidGallery", "Gallery names are 1-63 of a-z, 0-9 and '-', starting with a letter or digit.")
         }
-        guard let filename = json["filename"] as? String, Self.isValidFilename(filename) else {
+        guard let filename = json.filename, Self.isValidFilename(filename) else {
             return Self.error("InvalidFilename", "File names are 1-200 bytes without '/', '\\' or control characters.")
         }
-        guard let givenType = json["contentType"] as? String, givenType.lowercased().hasPrefix("image/"), givenType.utf8.count <= 100,
+        guard let givenType = json.contentType, givenType.lowercased().hasPrefix("image/"), givenType.utf8.count <= 100,
               !givenType.contains(","), !givenType.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value > 0x7e }) else {
             return Self.error("InvalidContentType", "Only images (image/*) can be uploaded.")
         }
         // Media types are case-insensitive but POST policy conditions are not: sign the lower-case form.
         let contentType = givenType.lowercased()
         var metadata: [(String, String)] = []
-        if let given = json["metadata"] {
-            guard let dict = given as? [String: Any] else { return Self.error("InvalidMetadata", "metadata must be an object of strings.") }
+        switch json.metadata {
+        case .absent:
+            break
+        case .invalid:
+            return Self.error("InvalidMetadata", "metadata must be an object of strings.")
+        case .fields(let dict):
             for (name, value) in dict.sorted(by: { $0.key < $1.key }) {
-                guard let value = value as? String, (1...32).contains(name.utf8.count),
+                guard (1...32).contains(name.utf8.count),
                       name.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "-") }),
                       value.utf8.count <= 256, !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value > 0x7e }) else {
                     return Self.error("InvalidMetadata", "Metadata names are 1-32 of a-z, 0-9, '-'; values up to 256 printable ASCII characters.")
@@ -209,11 +154,10 @@ public struct IndexServer: Sendable {
             fields: [(name: "Content-Type", value: contentType), (name: "acl", value: "public-read")] + metadata.map { (name: "x-amz-meta-\($0.0)", value: $0.1) },
             accessKey: configuration.accessKey, secretKey: configuration.secretKey, region: configuration.region,
             expires: configuration.uploadExpiry, now: now)
-        return Self.json([
-            "key": key, "expiresIn": configuration.uploadExpiry, "maxSize": configuration.maxUploadSize,
-            "put": ["url": putURL, "headers": Dictionary(headers, uniquingKeysWith: { a, _ in a })],
-            "post": ["url": "\(configuration.s3Endpoint)/\(configuration.bucket)", "fields": Dictionary(fields.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })],
-        ])
+        return Self.json(IndexAPI.UploadGrant(
+            key: key, expiresIn: configuration.uploadExpiry, maxSize: configuration.maxUploadSize,
+            put: .init(url: putURL, headers: Dictionary(headers, uniquingKeysWith: { a, _ in a })),
+            post: .init(url: "\(configuration.s3Endpoint)/\(configuration.bucket)", fields: Dictionary(fields.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }))))
     }
 
     /// `http://host:port/...` → (`http://host:port`, `host:port`).

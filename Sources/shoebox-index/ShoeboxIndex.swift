@@ -54,7 +54,7 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "shoebox-index")
         let index = try GalleryIndex(directory: options.data)
         let server = IndexServer(index: index, configuration: try options.configuration(), logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [server.service()], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(configuration: .init(services: [server.buildApplication()], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

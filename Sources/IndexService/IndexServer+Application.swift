@@ -1,0 +1,53 @@
+public import Hummingbird
+import Logging
+
+/// The routes and the Hummingbird application, built by one function that the executables run
+/// and the tests drive (`app.test(.router)`), as in hummingbird-project/template.
+extension IndexServer {
+    /// Every route of the index service: the webhook receiver, the gallery API and the page.
+    package func buildRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.post("events") { request, _ in try await self.events(request) }
+        router.head("events") { _, _ in Response(status: .ok) }
+        router.get("api/galleries") { _, _ in try self.galleries() }
+        router.get("api/galleries/:gallery/images") { request, context in
+            try self.images(request, gallery: context.parameters.get("gallery") ?? "")
+        }
+        router.post("api/uploads") { request, _ in try await self.uploads(request) }
+        for asset in WebAssets.all {
+            router.get(RouterPath(asset.path)) { _, _ in Self.response(for: asset) }
+            router.head(RouterPath(asset.path)) { _, _ in Self.response(for: asset) }
+        }
+        return router
+    }
+
+    /// The HTTP service on `configuration.host:port`, to run in a ServiceGroup; once listening
+    /// it resyncs from the bucket when the index is empty.
+    public func buildApplication() -> some ApplicationProtocol {
+        let logger = logger
+        let index = index
+        let resync = Resync(index: index, configuration: configuration, logger: logger)
+        return Application(
+            router: buildRouter(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+            onServerRunning: { channel in
+                let address = channel.localAddress
+                logger.info("shoebox-index listening on http://\(address?.ipAddress ?? "?"):\(address?.port ?? 0)")
+                if (try? index.isEmpty()) == true {
+                    Task {
+                        // Retried: the S3 server may still be starting (as with `shoebox up`).
+                        for attempt in 1...10 {
+                            do {
+                                try await resync.run()
+                                return
+                            } catch {
+                                logger.warning("start-up resync failed (attempt \(attempt)): \(error)")
+                                try? await Task.sleep(for: .seconds(2))
+                            }
+                        }
+                    }
+                }
+            },
+            logger: logger)
+    }
+}
