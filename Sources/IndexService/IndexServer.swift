@@ -108,9 +108,7 @@ public struct IndexServer: Sendable {
     }
 
     static func iso(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+        ISO8601Date.format(date)
     }
 
     func events(_ request: Request) async throws -> Response {
@@ -133,7 +131,7 @@ public struct IndexServer: Sendable {
     }
 
     func imageURL(_ key: String) -> String {
-        "\(configuration.s3Endpoint)/\(configuration.bucket)/\(SigV4.uriEncode(key, encodeSlash: false))"
+        "\(configuration.s3Endpoint)/\(configuration.bucket)/\(PercentEncoding.uriEncode(key, encodeSlash: false))"
     }
 
     func images(_ request: Request, gallery: String) throws -> Response {
@@ -198,12 +196,11 @@ public struct IndexServer: Sendable {
         let key = "\(gallery)/\(filename)"
         let headers = [("Content-Type", contentType), ("x-amz-acl", "public-read")] + metadata.map { ("x-amz-meta-\($0.0)", $0.1) }
         let (base, host) = Self.split(configuration.s3Endpoint)
-        let rawPath = "/\(configuration.bucket)/\(SigV4.uriEncode(key, encodeSlash: false))"
+        let rawPath = "/\(configuration.bucket)/\(PercentEncoding.uriEncode(key, encodeSlash: false))"
         let now = Date()
-        let putURL = Presigned.presignV4(method: "PUT", base: base, host: host, rawPath: rawPath,
+        let putURL = configuration.signer.presignedURL(method: "PUT", base: base, host: host, rawPath: rawPath,
                                          headers: headers.map { (name: $0.0, value: $0.1) },
-                                         accessKey: configuration.accessKey, secretKey: configuration.secretKey,
-                                         region: configuration.region, expires: configuration.uploadExpiry, now: now)
+                                         expires: configuration.uploadExpiry, now: now)
         let fields = Presigned.postFieldsV4(
             bucket: configuration.bucket, key: key, keyPrefix: "\(gallery)/", contentTypePrefix: "image/", maxSize: configuration.maxUploadSize,
             fields: [(name: "Content-Type", value: contentType), (name: "acl", value: "public-read")] + metadata.map { (name: "x-amz-meta-\($0.0)", value: $0.1) },
