@@ -25,13 +25,9 @@ package enum AMZDate {
         let c = CivilTime(secondsSince1970: seconds)
         return String(unsafeUninitializedCapacity: 16) { out in
             var w = ASCIIWriter(out)
-            w.put(c.year, digits: 4)
-            w.put(c.month, digits: 2)
-            w.put(c.day, digits: 2)
+            w.putDate(c)
             w.put("T")
-            w.put(c.hour, digits: 2)
-            w.put(c.minute, digits: 2)
-            w.put(c.second, digits: 2)
+            w.putTime(c)
             w.put("Z")
             return w.count
         }

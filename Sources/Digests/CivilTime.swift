@@ -95,6 +95,24 @@ package struct ASCIIWriter: ~Copyable {
         for k in 0..<text.utf8CodeUnitCount { out[count] = text.utf8Start[k]; count += 1 }
     }
 
+    /// Appends `yyyy<separator>MM<separator>dd`.
+    package mutating func putDate(_ c: CivilTime, separator: StaticString = "") {
+        put(c.year, digits: 4)
+        put(separator)
+        put(c.month, digits: 2)
+        put(separator)
+        put(c.day, digits: 2)
+    }
+
+    /// Appends `HH<separator>mm<separator>ss`.
+    package mutating func putTime(_ c: CivilTime, separator: StaticString = "") {
+        put(c.hour, digits: 2)
+        put(separator)
+        put(c.minute, digits: 2)
+        put(separator)
+        put(c.second, digits: 2)
+    }
+
     /// Appends the last `digits` decimal digits of `value` (>= 0), zero-padded.
     package mutating func put(_ value: Int, digits: Int) {
         var divisor = 1

@@ -33,11 +33,7 @@ package enum HTTPDate {
             w.put(" ")
             w.put(c.year, digits: 4)
             w.put(" ")
-            w.put(c.hour, digits: 2)
-            w.put(":")
-            w.put(c.minute, digits: 2)
-            w.put(":")
-            w.put(c.second, digits: 2)
+            w.putTime(c, separator: ":")
             w.put(" GMT")
             return w.count
         }

@@ -5,13 +5,15 @@ import XCTest
 /// `AMZDate`, `HTTPDate` and `ISO8601Date` against RFC 7231 / AWS examples, Foundation's
 /// formatters, round trips and invalid input.
 final class DateFormatTests: XCTestCase {
-    /// Parses `yyyyMMdd'T'HHmmss'Z'` with Foundation's formatter, independently of `AMZDate`.
+    /// The instant of `yyyyMMdd'T'HHmmss'Z'` from Foundation's Gregorian calendar,
+    /// independently of `AMZDate`.
     func referenceDate(_ amzDate: String) -> Date {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return formatter.date(from: amzDate)!
+        let digits = amzDate.filter(\.isNumber).map { Int(String($0))! }
+        func number(_ range: Range<Int>) -> Int { digits[range].reduce(0) { $0 * 10 + $1 } }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar.date(from: DateComponents(year: number(0..<4), month: number(4..<6), day: number(6..<8),
+                                                  hour: number(8..<10), minute: number(10..<12), second: number(12..<14)))!
     }
 
     func testAMZDate() {
