@@ -6,13 +6,17 @@ import Synchronization
 /// `ISO8601Date`) is built on it, because Foundation's formatters are slow, allocate, and
 /// are not safe to share between threads.
 package struct CivilTime: Equatable, Sendable {
+    /// The year (proleptic Gregorian), e.g. 2015.
     package var year: Int
     /// 1...12
     package var month: Int
     /// 1...31
     package var day: Int
+    /// 0...23
     package var hour: Int
+    /// 0...59
     package var minute: Int
+    /// 0...59 (60 accepted by `date` for a leap second).
     package var second: Int
     /// Milliseconds within the second, truncated.
     package var millisecond: Int = 0
@@ -97,20 +101,21 @@ package struct ASCIIWriter: ~Copyable {
 
     /// Appends `yyyy<separator>MM<separator>dd`.
     package mutating func putDate(_ c: CivilTime, separator: StaticString = "") {
-        put(c.year, digits: 4)
-        put(separator)
-        put(c.month, digits: 2)
-        put(separator)
-        put(c.day, digits: 2)
+        putFields(c.year, firstDigits: 4, c.month, c.day, separator: separator)
     }
 
     /// Appends `HH<separator>mm<separator>ss`.
     package mutating func putTime(_ c: CivilTime, separator: StaticString = "") {
-        put(c.hour, digits: 2)
+        putFields(c.hour, firstDigits: 2, c.minute, c.second, separator: separator)
+    }
+
+    /// Three numbers, the last two of two digits, with `separator` between them.
+    private mutating func putFields(_ first: Int, firstDigits: Int, _ second: Int, _ third: Int, separator: StaticString) {
+        put(first, digits: firstDigits)
         put(separator)
-        put(c.minute, digits: 2)
+        put(second, digits: 2)
         put(separator)
-        put(c.second, digits: 2)
+        put(third, digits: 2)
     }
 
     /// Appends the last `digits` decimal digits of `value` (>= 0), zero-padded.

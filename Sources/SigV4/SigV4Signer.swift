@@ -70,10 +70,20 @@ public struct SigV4Signer: Sendable {
             // Already canonical: the canonical request is put together directly.
             var canonical: [UInt8] = []
             canonical.reserveCapacity(160 + rawPath.utf8.count + host.utf8.count)
-            for part in [method, "\n", rawPath, "\n\nhost:", host, "\nx-amz-content-sha256:", payloadHash, "\nx-amz-date:", amzDate,
-                         "\n\n", Self.defaultSignedHeaders, "\n", payloadHash] {
-                canonical.append(contentsOf: part.utf8)
-            }
+            func add(_ text: String) { canonical.append(contentsOf: text.utf8) }
+            add(method)
+            add("\n")
+            add(rawPath)
+            add("\n\nhost:")
+            add(host)
+            add("\nx-amz-content-sha256:")
+            add(payloadHash)
+            add("\nx-amz-date:")
+            add(amzDate)
+            add("\n\n")
+            add(Self.defaultSignedHeaders)
+            add("\n")
+            add(payloadHash)
             let date = String(amzDate.prefix(8))
             let scope = date + scopeSuffix
             let signature = Hex.encode(HMAC.sha256(
