@@ -201,10 +201,9 @@ public struct IndexServer: Sendable {
         let putURL = configuration.signer.presignedURL(method: "PUT", base: base, host: host, rawPath: rawPath,
                                          headers: headers.map { (name: $0.0, value: $0.1) },
                                          expires: configuration.uploadExpiry, now: now)
-        let fields = Presigned.postFieldsV4(
+        let fields = configuration.signer.postFields(
             bucket: configuration.bucket, key: key, keyPrefix: "\(gallery)/", contentTypePrefix: "image/", maxSize: configuration.maxUploadSize,
             fields: [(name: "Content-Type", value: contentType), (name: "acl", value: "public-read")] + metadata.map { (name: "x-amz-meta-\($0.0)", value: $0.1) },
-            accessKey: configuration.accessKey, secretKey: configuration.secretKey, region: configuration.region,
             expires: configuration.uploadExpiry, now: now)
         return Self.json([
             "key": key, "expiresIn": configuration.uploadExpiry, "maxSize": configuration.maxUploadSize,

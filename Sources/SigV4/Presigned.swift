@@ -133,27 +133,3 @@ public enum Presigned {
         Hex.encode(HMAC.sha256(key: SigV4.signingKey(secretKey: secretKey, date: date, region: region, service: "s3"), message: policy))
     }
 }
-
-extension Presigned {
-    /// Makes the fields of a SigV4 browser POST upload: `policy` and its signature fields,
-    /// plus `fields` (which the policy pins with `eq`), limited to keys starting with
-    /// `keyPrefix`, a content type starting with `contentTypePrefix`, and `maxSize` bytes.
-    public static func postFieldsV4(bucket: String, key: String, keyPrefix: String, contentTypePrefix: String, maxSize: UInt64,
-                                    fields: [(name: String, value: String)], accessKey: String, secretKey: String, region: String,
-                                    expires: Int, now: Date) -> [(name: String, value: String)] {
-        let amzDate = AMZDate.format(now)
-        let date = String(amzDate.prefix(8))
-        let credential = "\(accessKey)/\(date)/\(region)/s3/aws4_request"
-        let signatureFields = [("x-amz-algorithm", SigV4.algorithm), ("x-amz-credential", credential), ("x-amz-date", amzDate)]
-        var conditions: [Any] = [["bucket": bucket], ["starts-with", "$key", keyPrefix], ["starts-with", "$Content-Type", contentTypePrefix],
-                                 ["content-length-range", 1, maxSize]]
-        for (name, value) in fields where name.lowercased() != "content-type" { conditions.append(["eq", "$\(name)", value]) }
-        for (name, value) in signatureFields { conditions.append([name: value]) }
-        let document: [String: Any] = ["expiration": ISO8601Date.format(now.addingTimeInterval(TimeInterval(expires))), "conditions": conditions]
-        let json = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])) ?? Data()
-        let policy = Base64.encode(Array(json))
-        let signature = postPolicyV4Signature(policy: policy, secretKey: secretKey, date: date, region: region)
-        return [(name: "key", value: key)] + fields + signatureFields.map { (name: $0.0, value: $0.1) }
-            + [(name: "policy", value: policy), (name: "x-amz-signature", value: signature)]
-    }
-}

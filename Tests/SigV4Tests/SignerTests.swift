@@ -87,3 +87,21 @@ final class SignerTests: XCTestCase {
         XCTAssertThrowsError(try Presigned.verifyV4(tampered, query: query, secretKey: Example.secretKey, now: now))
     }
 }
+
+extension SignerTests {
+    func testPostFieldsPassTheServerChecks() throws {
+        let now = Date()
+        let fields = signer.postFields(bucket: "b", key: "g/a.jpg", keyPrefix: "g/", contentTypePrefix: "image/", maxSize: 1000,
+                                       fields: [(name: "Content-Type", value: "image/jpeg")], expires: 60, now: now)
+        let byName = Dictionary(fields.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let policy = try XCTUnwrap(byName["policy"])
+        let credential = try XCTUnwrap(byName["x-amz-credential"]).split(separator: "/").map(String.init)
+        XCTAssertEqual(byName["x-amz-signature"], Presigned.postPolicyV4Signature(
+            policy: policy, secretKey: Example.secretKey, date: credential[1], region: credential[2]))
+        var checked = Dictionary(fields.filter { $0.name != "policy" && $0.name != "x-amz-signature" }
+            .map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
+        checked["bucket"] = "b"
+        XCTAssertEqual(try PostPolicy.parse(base64: policy).check(fields: checked, now: now), 1...1000)
+        XCTAssertThrowsError(try PostPolicy.parse(base64: policy).check(fields: checked, now: now + 61))
+    }
+}
