@@ -47,7 +47,7 @@ let package = Package(
         ),
         .target(name: "LMDB", dependencies: ["CLMDB"], swiftSettings: swiftSettings),
         .target(name: "Digests", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
-        .target(name: "S3Events", swiftSettings: swiftSettings),
+        .target(name: "S3Events", dependencies: ["Digests"], swiftSettings: swiftSettings),
         .target(
             name: "ObjectStore",
             dependencies: ["LMDB", "Digests", "S3Events", .product(name: "Logging", package: "swift-log")],

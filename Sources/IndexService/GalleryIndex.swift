@@ -182,11 +182,7 @@ public final class GalleryIndex: Sendable {
     }
 
     static func parseTime(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: text)
+        ISO8601Date.parse(text)
     }
 
     // MARK: resync

@@ -41,9 +41,7 @@ public struct IndexServer: Sendable {
 
     /// Times in API responses: ISO 8601 with milliseconds, UTC.
     static func iso(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+        ISO8601Date.format(date)
     }
 
     /// `POST /events`: S3 event messages from the server's webhook, Bearer token required.
@@ -69,7 +67,7 @@ public struct IndexServer: Sendable {
 
     /// Where browsers load an image: path-style on the S3 endpoint.
     func imageURL(_ key: String) -> String {
-        "\(configuration.s3Endpoint)/\(configuration.bucket)/\(SigV4.uriEncode(key, encodeSlash: false))"
+        "\(configuration.s3Endpoint)/\(configuration.bucket)/\(PercentEncoding.uriEncode(key, encodeSlash: false))"
     }
 
     /// `GET /api/galleries/:gallery/images?limit=&cursor=`: one page, newest first.
@@ -143,16 +141,14 @@ public struct IndexServer: Sendable {
         let key = "\(gallery)/\(filename)"
         let headers = [("Content-Type", contentType), ("x-amz-acl", "public-read")] + metadata.map { ("x-amz-meta-\($0.0)", $0.1) }
         let (base, host) = Self.split(configuration.s3Endpoint)
-        let rawPath = "/\(configuration.bucket)/\(SigV4.uriEncode(key, encodeSlash: false))"
+        let rawPath = "/\(configuration.bucket)/\(PercentEncoding.uriEncode(key, encodeSlash: false))"
         let now = Date()
-        let putURL = Presigned.presignV4(method: "PUT", base: base, host: host, rawPath: rawPath,
+        let putURL = configuration.signer.presignedURL(method: "PUT", base: base, host: host, rawPath: rawPath,
                                          headers: headers.map { (name: $0.0, value: $0.1) },
-                                         accessKey: configuration.accessKey, secretKey: configuration.secretKey,
-                                         region: configuration.region, expires: configuration.uploadExpiry, now: now)
-        let fields = Presigned.postFieldsV4(
+                                         expires: configuration.uploadExpiry, now: now)
+        let fields = configuration.signer.postFields(
             bucket: configuration.bucket, key: key, keyPrefix: "\(gallery)/", contentTypePrefix: "image/", maxSize: configuration.maxUploadSize,
             fields: [(name: "Content-Type", value: contentType), (name: "acl", value: "public-read")] + metadata.map { (name: "x-amz-meta-\($0.0)", value: $0.1) },
-            accessKey: configuration.accessKey, secretKey: configuration.secretKey, region: configuration.region,
             expires: configuration.uploadExpiry, now: now)
         return Self.json(IndexAPI.UploadGrant(
             key: key, expiresIn: configuration.uploadExpiry, maxSize: configuration.maxUploadSize,

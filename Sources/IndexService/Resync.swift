@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Digests
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
@@ -30,13 +31,13 @@ public struct Resync: Sendable {
         let started = Date()
         repeat {
             var query = "list-type=2&max-keys=1000"
-            if let token { query += "&continuation-token=\(SigV4.uriEncode(token))" }
+            if let token { query += "&continuation-token=\(PercentEncoding.uriEncode(token))" }
             let (status, body, _) = try await send(client, method: "GET", rawPath: "/\(configuration.bucket)", rawQuery: query)
             guard status == 200 else { throw ResyncError.listFailed(status, String(decoding: body, as: UTF8.self)) }
             let page = ListPageParser.parse(Data(body))
             for entry in page.objects {
                 let (headStatus, _, headers) = try await send(client, method: "HEAD",
-                                                              rawPath: "/\(configuration.bucket)/\(SigV4.uriEncode(entry.key, encodeSlash: false))", rawQuery: "")
+                                                              rawPath: "/\(configuration.bucket)/\(PercentEncoding.uriEncode(entry.key, encodeSlash: false))", rawQuery: "")
                 guard headStatus == 200 else { continue }  // deleted meanwhile
                 var metadata: [String: String] = [:]
                 for header in headers where header.name.lowercased().hasPrefix("x-amz-meta-") {
@@ -54,18 +55,13 @@ public struct Resync: Sendable {
 
     private func send(_ client: HTTPClient, method: String, rawPath: String, rawQuery: String) async throws -> (Int, [UInt8], HTTPHeaders) {
         let (base, host) = IndexServer.split(configuration.s3Endpoint)
-        let amzDate = SigV4.formatAmzDate(Date())
-        let payload = SigV4.emptyPayloadSHA256
-        let headers = [(name: "host", value: host), (name: "x-amz-content-sha256", value: payload), (name: "x-amz-date", value: amzDate)]
-        let signed = SigV4Request(method: method, rawPath: rawPath, rawQuery: rawQuery, headers: headers)
-        let authorization = SigV4.authorizationHeader(for: signed, accessKey: configuration.accessKey, secretKey: configuration.secretKey,
-                                                      amzDate: amzDate, region: configuration.region,
-                                                      signedHeaders: ["host", "x-amz-content-sha256", "x-amz-date"], payloadHash: payload)
+        let signature = configuration.signer.sign(method: method, host: host, rawPath: rawPath, rawQuery: rawQuery,
+                                                  payloadHash: SigV4.emptyPayloadSHA256)
         var request = HTTPClientRequest(url: base + rawPath + (rawQuery.isEmpty ? "" : "?" + rawQuery))
         request.method = HTTPMethod(rawValue: method)
-        request.headers.add(name: "x-amz-content-sha256", value: payload)
-        request.headers.add(name: "x-amz-date", value: amzDate)
-        request.headers.add(name: "Authorization", value: authorization)
+        request.headers.add(name: "x-amz-content-sha256", value: signature.payloadHash)
+        request.headers.add(name: "x-amz-date", value: signature.amzDate)
+        request.headers.add(name: "Authorization", value: signature.authorization)
         let response = try await client.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 64 << 20)
         return (Int(response.status.code), Array(buffer: body), response.headers)

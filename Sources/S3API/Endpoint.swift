@@ -1,3 +1,5 @@
+import Digests
+
 /// The S3 operation a request asks for, decided once from method, path and query keywords.
 ///
 /// One parser, one enum, one switch (as Garage's `router.rs`): a path router cannot tell
@@ -198,10 +200,10 @@ struct QueryParameters: Sendable {
     init(raw: String) {
         for part in raw.split(separator: "&", omittingEmptySubsequences: true) {
             if let eq = part.firstIndex(of: "=") {
-                pairs.append((PercentDecoding.decode(part[..<eq], plusAsSpace: true) ?? String(part[..<eq]),
-                              PercentDecoding.decode(part[part.index(after: eq)...], plusAsSpace: true) ?? String(part[part.index(after: eq)...])))
+                pairs.append((PercentEncoding.decode(part[..<eq], plusAsSpace: true) ?? String(part[..<eq]),
+                              PercentEncoding.decode(part[part.index(after: eq)...], plusAsSpace: true) ?? String(part[part.index(after: eq)...])))
             } else {
-                pairs.append((PercentDecoding.decode(part, plusAsSpace: true) ?? String(part), ""))
+                pairs.append((PercentEncoding.decode(part, plusAsSpace: true) ?? String(part), ""))
             }
         }
     }
@@ -209,60 +211,4 @@ struct QueryParameters: Sendable {
     var names: [String] { pairs.map(\.name) }
     func has(_ name: String) -> Bool { pairs.contains { $0.name == name } }
     subscript(_ name: String) -> String? { pairs.first { $0.name == name }?.value }
-}
-
-/// Percent-decoding of URL parts, done once here (Hummingbird hands over the raw path).
-enum PercentDecoding {
-    /// Decodes `%XX` escapes (and `+` as space when asked); nil when an escape is malformed or
-    /// the result is not UTF-8.
-    static func decode(_ s: some StringProtocol, plusAsSpace: Bool = false) -> String? {
-        // Most paths and parameters have nothing to decode: the same text, without a copy.
-        if !s.utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusAsSpace && $0 == UInt8(ascii: "+")) }) {
-            return String(s)
-        }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(s.utf8.count)
-        var it = s.utf8.makeIterator()
-        while let b = it.next() {
-            if b == UInt8(ascii: "%") {
-                guard let h = it.next(), let l = it.next(), let hv = hexValue(h), let lv = hexValue(l) else { return nil }
-                bytes.append(hv << 4 | lv)
-            } else if plusAsSpace && b == UInt8(ascii: "+") {
-                bytes.append(0x20)
-            } else {
-                bytes.append(b)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: c - 0x30
-        case 0x41...0x46: c - 0x41 + 10
-        case 0x61...0x66: c - 0x61 + 10
-        default: nil
-        }
-    }
-
-    /// URL-encodes for `encoding-type=url` listings: like AWS, everything but unreserved
-    /// characters and `/` is escaped.
-    static func encodeForListing(_ s: String) -> String {
-        var out = ""
-        for b in s.utf8 {
-            switch b {
-            case 0x41...0x5a, 0x61...0x7a, 0x30...0x39, UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"), UInt8(ascii: "/"):
-                out.unicodeScalars.append(Unicode.Scalar(b))
-            default:
-                out += "%" + String(b, radix: 16, uppercase: true).leftPadded(to: 2)
-            }
-        }
-        return out
-    }
-}
-
-extension String {
-    func leftPadded(to width: Int, with pad: Character = "0") -> String {
-        count >= width ? self : String(repeating: pad, count: width - count) + self
-    }
 }

@@ -62,7 +62,7 @@ struct S3Request: Sendable {
             rawQuery = ""
         }
         query = QueryParameters(raw: rawQuery)
-        guard rawPath.hasPrefix("/"), let path = PercentDecoding.decode(rawPath) else { throw S3Error(.invalidURI) }
+        guard rawPath.hasPrefix("/"), let path = PercentEncoding.decode(rawPath) else { throw S3Error(.invalidURI) }
 
         var bucket: String?
         var key: String?

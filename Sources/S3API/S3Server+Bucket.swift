@@ -1,3 +1,4 @@
+import Digests
 import Foundation
 import HTTPTypes
 import NIOCore
@@ -18,7 +19,7 @@ extension S3Server {
                 for bucket in buckets {
                     x.element("Bucket") { x in
                         x.leaf("Name", bucket.name)
-                        x.leaf("CreationDate", HTTPDate.iso8601(bucket.created))
+                        x.leaf("CreationDate", ISO8601Date.format(bucket.created))
                         x.leaf("BucketRegion", bucket.region)
                     }
                 }

@@ -1,3 +1,4 @@
+import Digests
 import Foundation
 import HTTPTypes
 import ObjectStore
@@ -35,7 +36,7 @@ extension S3Server {
         }
         var doc = XMLWriter()
         doc.element("CopyObjectResult", namespace: true) { x in
-            x.leaf("LastModified", HTTPDate.iso8601(record.lastModified))
+            x.leaf("LastModified", ISO8601Date.format(record.lastModified))
             x.leaf("ETag", "\"\(record.etag)\"")
             if let checksum = record.checksum { x.leaf("Checksum\(checksum.algorithm.rawValue)", checksum.base64) }
         }
@@ -60,7 +61,7 @@ extension S3Server {
             if let version = query["versionId"], version != "null" { throw S3Error(.noSuchVersion) }
             value = value[..<q]
         }
-        guard let decoded = PercentDecoding.decode(value) else { throw S3Error(.invalidArgument, "Invalid copy source encoding.") }
+        guard let decoded = PercentEncoding.decode(value) else { throw S3Error(.invalidArgument, "Invalid copy source encoding.") }
         let path = decoded.hasPrefix("/") ? decoded.dropFirst() : Substring(decoded)
         guard let slash = path.firstIndex(of: "/"), slash != path.startIndex, path.index(after: slash) != path.endIndex else {
             throw S3Error(.invalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")

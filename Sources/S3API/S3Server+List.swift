@@ -36,7 +36,7 @@ extension S3Server {
             }
         }
         let page = try store.list(bucket: bucket, query: ListQuery(prefix: prefix, delimiter: delimiter, after: after, maxKeys: maxKeys))
-        let encode: (String) -> String = { urlEncoded ? PercentDecoding.encodeForListing($0) : $0 }
+        let encode: (String) -> String = { urlEncoded ? PercentEncoding.uriEncode($0, encodeSlash: false) : $0 }
         let owner = request.user
         let fetchOwner = version == .v1 || version == .versions || q["fetch-owner"] == "true"
 
@@ -73,7 +73,7 @@ extension S3Server {
                         x.leaf("VersionId", "null")
                         x.leaf("IsLatest", "true")
                     }
-                    x.leaf("LastModified", HTTPDate.iso8601(record.lastModified))
+                    x.leaf("LastModified", ISO8601Date.format(record.lastModified))
                     x.leaf("ETag", "\"\(record.etag)\"")
                     x.leaf("Size", String(record.size))
                     if let checksum = record.checksum { x.leaf("ChecksumAlgorithm", checksum.algorithm.rawValue) }

@@ -1,3 +1,4 @@
+import Digests
 import Foundation
 import HTTPTypes
 import ObjectStore
@@ -92,7 +93,7 @@ extension S3Server {
         }
         var doc = XMLWriter()
         doc.element("CopyPartResult", namespace: true) { x in
-            x.leaf("LastModified", HTTPDate.iso8601(part.lastModified))
+            x.leaf("LastModified", ISO8601Date.format(part.lastModified))
             x.leaf("ETag", "\"\(part.etag)\"")
         }
         return .xml(doc)
@@ -168,7 +169,7 @@ extension S3Server {
             for part in parts {
                 x.element("Part") { x in
                     x.leaf("PartNumber", String(part.partNumber))
-                    x.leaf("LastModified", HTTPDate.iso8601(part.lastModified))
+                    x.leaf("LastModified", ISO8601Date.format(part.lastModified))
                     x.leaf("ETag", "\"\(part.etag)\"")
                     x.leaf("Size", String(part.size))
                     if let checksum = part.checksum { x.leaf("Checksum\(checksum.algorithm.rawValue)", checksum.base64) }
@@ -185,7 +186,7 @@ extension S3Server {
             return min(n, 1000)
         } ?? 1000
         let urlEncoded = q["encoding-type"] == "url"
-        let encode: (String) -> String = { urlEncoded ? PercentDecoding.encodeForListing($0) : $0 }
+        let encode: (String) -> String = { urlEncoded ? PercentEncoding.uriEncode($0, encodeSlash: false) : $0 }
         let prefix = q["prefix"] ?? ""
         let delimiter = q["delimiter"].flatMap { $0.isEmpty ? nil : $0 }
         let page = try store.listMultipartUploads(bucket: bucket, prefix: prefix, delimiter: delimiter,
@@ -216,7 +217,7 @@ extension S3Server {
                         }
                     }
                     x.leaf("StorageClass", "STANDARD")
-                    x.leaf("Initiated", HTTPDate.iso8601(upload.initiated))
+                    x.leaf("Initiated", ISO8601Date.format(upload.initiated))
                     if let algorithm = upload.checksumAlgorithm { x.leaf("ChecksumAlgorithm", algorithm.rawValue) }
                 }
             }

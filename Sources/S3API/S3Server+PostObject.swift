@@ -139,7 +139,7 @@ extension S3Server {
     func postResponse(bucket: String, key: String, etag: String, fields: [String: String]) -> S3Response {
         var headers = HTTPFields()
         headers[.eTag] = "\"\(etag)\""
-        let location = "/\(bucket)/\(SigV4.uriEncode(key, encodeSlash: false))"
+        let location = "/\(bucket)/\(PercentEncoding.uriEncode(key, encodeSlash: false))"
         headers[.location] = location
         if let redirect = fields["success_action_redirect"] ?? fields["redirect"], var components = URLComponents(string: redirect),
            components.scheme != nil {

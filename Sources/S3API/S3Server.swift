@@ -176,11 +176,7 @@ public final class S3Server: Sendable {
     /// random bytes drawn per request).
     static func newRequestId() -> String {
         let z = splitMix64(requestCounter.wrappingAdd(0x9E37_79B9_7F4A_7C15, ordering: .relaxed).newValue)
-        return String(unsafeUninitializedCapacity: 16) { out in
-            let digits: StaticString = "0123456789ABCDEF"
-            for i in 0..<16 { out[i] = digits.utf8Start[Int((z >> (60 - 4 * UInt64(i))) & 0xF)] }
-            return 16
-        }
+        return Hex.uppercase(z)
     }
 
     private static let requestCounter = Atomic<UInt64>(randomBytes(8).withUnsafeBytes { $0.load(as: UInt64.self) })

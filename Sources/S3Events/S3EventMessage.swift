@@ -1,4 +1,5 @@
 public import Foundation
+import Digests
 
 /// The S3 event notification message, as AWS sends it (event version 2.1), shared by the
 /// server (which sends it) and the index service (which reads it).
@@ -118,50 +119,16 @@ public struct S3EventRecord: Codable, Sendable, Equatable {
         self.s3 = s3
     }
 
-    static func formatTime(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: date)
-    }
+    static func formatTime(_ date: Date) -> String { ISO8601Date.format(date) }
 
     /// Form-URL-encodes a key as S3 does in events: space becomes `+`, `/` and unreserved
     /// characters stay, everything else is `%XX`.
-    public static func encodeKey(_ key: String) -> String {
-        var out = ""
-        for b in key.utf8 {
-            switch b {
-            case 0x41...0x5a, 0x61...0x7a, 0x30...0x39, UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
-                 UInt8(ascii: "~"), UInt8(ascii: "/"), UInt8(ascii: "*"):
-                out.unicodeScalars.append(Unicode.Scalar(b))
-            case 0x20: out += "+"
-            default:
-                let hex = String(b, radix: 16, uppercase: true)
-                out += "%" + (hex.count == 1 ? "0" + hex : hex)
-            }
-        }
-        return out
-    }
+    public static func encodeKey(_ key: String) -> String { PercentEncoding.formEncode(key) }
 
     /// Decodes a key the way consumers of S3 events do: `+` is a space, then percent-decoding
     /// (tolerating `%2F` and malformed escapes, which are kept literally).
     public static func decodeKey(_ encoded: String) -> String {
-        var bytes: [UInt8] = []
-        let utf8 = Array(encoded.utf8)
-        var i = 0
-        while i < utf8.count {
-            let b = utf8[i]
-            if b == UInt8(ascii: "+") {
-                bytes.append(0x20)
-            } else if b == UInt8(ascii: "%"), i + 2 < utf8.count, let v = UInt8(String(decoding: utf8[i + 1...i + 2], as: UTF8.self), radix: 16) {
-                bytes.append(v)
-                i += 2
-            } else {
-                bytes.append(b)
-            }
-            i += 1
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        String(decoding: PercentEncoding.decodeLeniently(encoded.utf8, plusAsSpace: true), as: UTF8.self)
     }
 
     /// Orders two sequencers as AWS documents: right-pad the shorter with zeros, then compare.

@@ -39,7 +39,7 @@ public struct PostPolicy: Sendable, Equatable {
               let json = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
             throw .malformed("Invalid Policy: Invalid JSON.")
         }
-        guard let expirationText = json["expiration"] as? String, let expiration = parseDate(expirationText) else {
+        guard let expirationText = json["expiration"] as? String, let expiration = ISO8601Date.parse(expirationText) else {
             throw .malformed("Invalid Policy: Invalid 'expiration' value.")
         }
         guard let list = json["conditions"] as? [Any] else { throw .malformed("Invalid Policy: Missing 'conditions'.") }
@@ -77,14 +77,6 @@ public struct PostPolicy: Sendable, Equatable {
         if let n = value as? Int, n >= 0 { return UInt64(n) }
         if let s = value as? String, let n = UInt64(s) { return n }
         return nil
-    }
-
-    private static func parseDate(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: text)
     }
 
     /// Checks the form against the policy.

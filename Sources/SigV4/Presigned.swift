@@ -36,7 +36,7 @@ public enum Presigned {
             throw .malformedQueryAuthorization("Error parsing the X-Amz-Credential parameter")
         }
         let amzDate = try value("X-Amz-Date")
-        guard let time = SigV4.parseAmzDate(amzDate) else { throw .malformedDate }
+        guard let time = AMZDate.parse(amzDate) else { throw .malformedDate }
         guard let expires = Int(try value("X-Amz-Expires")), expires >= 1, expires <= maxExpires else {
             throw .malformedQueryAuthorization("X-Amz-Expires must be between 1 and 604800 seconds")
         }
@@ -131,53 +131,5 @@ public enum Presigned {
     /// SigV4 POST-policy signature: hex(HMAC-SHA256(signingKey, base64 policy)).
     public static func postPolicyV4Signature(policy: String, secretKey: String, date: String, region: String) -> String {
         Hex.encode(HMAC.sha256(key: SigV4.signingKey(secretKey: secretKey, date: date, region: region, service: "s3"), message: policy))
-    }
-}
-
-extension Presigned {
-    /// Makes a SigV4 presigned URL (client side: the index service hands these to browsers).
-    /// - Parameters:
-    ///   - base: scheme and authority, e.g. `http://127.0.0.1:9000`.
-    ///   - rawPath: the percent-encoded path, e.g. `/bucket/a%20b.jpg`.
-    ///   - headers: headers the holder must send, signed with `host` (names lowercased).
-    public static func presignV4(method: String, base: String, host: String, rawPath: String, headers: [(name: String, value: String)],
-                                 accessKey: String, secretKey: String, region: String, expires: Int, now: Date) -> String {
-        let amzDate = SigV4.formatAmzDate(now)
-        let date = String(amzDate.prefix(8))
-        let allHeaders = headers.map { (name: $0.name.lowercased(), value: $0.value) } + [(name: "host", value: host)]
-        let signedHeaders = allHeaders.map(\.name).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        let scope = "\(date)/\(region)/s3/aws4_request"
-        let query = [("X-Amz-Algorithm", SigV4.algorithm), ("X-Amz-Credential", "\(accessKey)/\(scope)"), ("X-Amz-Date", amzDate),
-                     ("X-Amz-Expires", String(expires)), ("X-Amz-SignedHeaders", signedHeaders.joined(separator: ";"))]
-            .map { "\($0.0)=\(SigV4.uriEncode($0.1))" }.joined(separator: "&")
-        let request = SigV4Request(method: method, rawPath: rawPath, rawQuery: query, headers: allHeaders)
-        let canonical = SigV4.canonicalRequest(request, signedHeaders: signedHeaders, payloadHash: "UNSIGNED-PAYLOAD")
-        let key = SigV4.signingKey(secretKey: secretKey, date: date, region: region, service: "s3")
-        let signature = SigV4.signature(signingKey: key, stringToSign: SigV4.stringToSign(amzDate: amzDate, scope: scope, canonicalRequest: canonical))
-        return "\(base)\(rawPath)?\(query)&X-Amz-Signature=\(signature)"
-    }
-
-    /// Makes the fields of a SigV4 browser POST upload: `policy` and its signature fields,
-    /// plus `fields` (which the policy pins with `eq`), limited to keys starting with
-    /// `keyPrefix`, a content type starting with `contentTypePrefix`, and `maxSize` bytes.
-    public static func postFieldsV4(bucket: String, key: String, keyPrefix: String, contentTypePrefix: String, maxSize: UInt64,
-                                    fields: [(name: String, value: String)], accessKey: String, secretKey: String, region: String,
-                                    expires: Int, now: Date) -> [(name: String, value: String)] {
-        let amzDate = SigV4.formatAmzDate(now)
-        let date = String(amzDate.prefix(8))
-        let credential = "\(accessKey)/\(date)/\(region)/s3/aws4_request"
-        let signatureFields = [("x-amz-algorithm", SigV4.algorithm), ("x-amz-credential", credential), ("x-amz-date", amzDate)]
-        var conditions: [Any] = [["bucket": bucket], ["starts-with", "$key", keyPrefix], ["starts-with", "$Content-Type", contentTypePrefix],
-                                 ["content-length-range", 1, maxSize]]
-        for (name, value) in fields where name.lowercased() != "content-type" { conditions.append(["eq", "$\(name)", value]) }
-        for (name, value) in signatureFields { conditions.append([name: value]) }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let document: [String: Any] = ["expiration": formatter.string(from: now.addingTimeInterval(TimeInterval(expires))), "conditions": conditions]
-        let json = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])) ?? Data()
-        let policy = Base64.encode(Array(json))
-        let signature = postPolicyV4Signature(policy: policy, secretKey: secretKey, date: date, region: region)
-        return [(name: "key", value: key)] + fields + signatureFields.map { (name: $0.0, value: $0.1) }
-            + [(name: "policy", value: policy), (name: "x-amz-signature", value: signature)]
     }
 }

@@ -143,7 +143,6 @@ struct Session {
         let client = HTTPClient(eventLoopGroup: group, configuration: configuration)
         let target = try S3Target(endpoint: options.endpoint, bucket: options.bucket, region: options.region,
                                   credentials: options.credentials())
-        try target.selfTest()
         let session = Session(options: options, client: client, group: group, target: target)
         do {
             let result = try await body(session)

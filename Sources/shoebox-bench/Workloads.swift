@@ -128,17 +128,4 @@ struct ListWorkload: Workload {
 }
 
 /// Percent-encoding for a query value (RFC 3986 unreserved kept).
-func queryEncode(_ value: String) -> String {
-    var out = ""
-    for byte in value.utf8 {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
-            out.unicodeScalars.append(Unicode.Scalar(byte))
-        default:
-            let hex = Array("0123456789ABCDEF".utf8)
-            out += "%" + String(UnicodeScalar(hex[Int(byte >> 4)])) + String(UnicodeScalar(hex[Int(byte & 15)]))
-        }
-    }
-    return out
-}
+func queryEncode(_ value: String) -> String { PercentEncoding.uriEncode(value) }

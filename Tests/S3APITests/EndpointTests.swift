@@ -70,13 +70,5 @@ final class EndpointTests: XCTestCase {
         XCTAssertTrue(q.has("acl"))
         XCTAssertEqual(q["acl"], "")
         XCTAssertEqual(q["x"], "1 2")
-        XCTAssertNil(PercentDecoding.decode("%zz"))
-        XCTAssertNil(PercentDecoding.decode("%ff"))  // not UTF-8
-        XCTAssertEqual(PercentDecoding.decode("%C3%BC"), "ü")
-    }
-
-    func testListingEncodingMatchesAWS() {
-        XCTAssertEqual(PercentDecoding.encodeForListing("a b+c/%41/ü/.."), "a%20b%2Bc/%2541/%C3%BC/..")
-        XCTAssertEqual(PercentDecoding.encodeForListing("A-z_0.9~"), "A-z_0.9~")
     }
 }

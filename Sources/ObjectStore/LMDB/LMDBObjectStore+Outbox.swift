@@ -23,7 +23,7 @@ extension LMDBObjectStore {
         let seqKey = Array("eventSequencer".utf8)
         let sequencer = (try txn.get(meta, key: seqKey).map { $0.withUnsafeBytes { UInt64(bigEndianBytes: $0) } } ?? 0) + 1
         try txn.put(meta, key: seqKey, value: sequencer.bigEndianBytes)
-        let sequencerText = String(sequencer, radix: 16, uppercase: true).leftPadded(to: 16)
+        let sequencerText = Hex.uppercase(sequencer)
         let now = Date()
         for rule in matching {
             guard let limit = eventTargets[rule.targetId] else { continue }  // target removed from config
@@ -89,11 +89,5 @@ extension LMDBObjectStore {
             }
             for key in doomed { try txn.delete(outbox, key: key) }
         }
-    }
-}
-
-extension String {
-    func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }
