@@ -101,10 +101,15 @@ let package = Package(
             dependencies: ["ObjectStore", "S3API"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "ShoeboxCommandLine",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "shoebox-index",
             dependencies: [
-                "IndexService",
+                "IndexService", "ShoeboxCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -127,7 +132,7 @@ let package = Package(
         .executableTarget(
             name: "shoebox",
             dependencies: [
-                "S3API", "ObjectStore", "IndexService", "Digests", "ShoeboxHost",
+                "S3API", "ObjectStore", "IndexService", "Digests", "ShoeboxHost", "ShoeboxCommandLine",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -150,6 +155,7 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "S3EventsTests", dependencies: ["S3Events"]),
+        .testTarget(name: "ShoeboxCommandLineTests", dependencies: ["ShoeboxCommandLine"]),
         .testTarget(name: "ShoeboxHostTests", dependencies: ["ShoeboxHost", "ObjectStore", "S3API"]),
         .testTarget(name: "IndexServiceTests", dependencies: [
             "IndexService", "S3Events",

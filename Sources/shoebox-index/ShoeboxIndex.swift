@@ -1,3 +1,4 @@
+import ShoeboxCommandLine
 import ArgumentParser
 import Foundation
 import IndexService
@@ -35,13 +36,11 @@ struct Options: ParsableArguments {
     var webhookToken: String = ProcessInfo.processInfo.environment["SHOEBOX_WEBHOOK_TOKEN"] ?? ""
 
     func configuration() throws -> IndexConfiguration {
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
-            throw ValidationError("--address must be host:port")
-        }
+        let listen = try HostPort(address, option: "--address")
         guard !webhookToken.isEmpty else { throw ValidationError("--webhook-token (or SHOEBOX_WEBHOOK_TOKEN) is required") }
-        let env = ProcessInfo.processInfo.environment
-        return IndexConfiguration(host: String(address[..<colon]), port: port, s3Endpoint: s3Endpoint, bucket: bucket, region: region,
-                                  accessKey: env["SHOEBOX_ACCESS_KEY"] ?? "shoebox", secretKey: env["SHOEBOX_SECRET_KEY"] ?? "shoebox-secret-key",
+        let credentials = RootCredentials.fromEnvironment()
+        return IndexConfiguration(host: listen.host, port: listen.port, s3Endpoint: s3Endpoint, bucket: bucket, region: region,
+                                  accessKey: credentials.accessKey, secretKey: credentials.secretKey,
                                   webhookToken: webhookToken)
     }
 }

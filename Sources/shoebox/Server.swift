@@ -1,3 +1,4 @@
+import ShoeboxCommandLine
 import ArgumentParser
 import Foundation
 import Logging
@@ -9,12 +10,6 @@ import S3API
 /// `shoebox server`: the S3 server alone.
 struct Server: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the S3 server.")
-
-    /// Root credentials when the environment does not set them. Documented in README; the
-    /// server binds to loopback by default, so these only ever work from this machine unless
-    /// the operator chooses otherwise.
-    static let defaultAccessKey = "shoebox"
-    static let defaultSecretKey = "shoebox-secret-key"
 
     @Option(help: "Directory holding the LMDB store (created if missing).")
     var data: String
@@ -52,14 +47,9 @@ struct Server: AsyncParsableCommand {
 
         guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be at least 1 second") }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
-            throw ValidationError("--address must be host:port")
-        }
-        let host = String(address[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        let environment = ProcessInfo.processInfo.environment
-        let root = S3User(accessKey: environment["SHOEBOX_ACCESS_KEY"] ?? Self.defaultAccessKey,
-                          secretKey: environment["SHOEBOX_SECRET_KEY"] ?? Self.defaultSecretKey,
-                          displayName: "root")
+        let (host, port) = try HostPort(address, option: "--address").pair
+        let credentials = RootCredentials.fromEnvironment()
+        let root = S3User(accessKey: credentials.accessKey, secretKey: credentials.secretKey, displayName: "root")
         let file = try config.map(ServerConfigFile.load) ?? ServerConfigFile()
         let users = try UserDirectory([root] + file.users)
 

@@ -1,3 +1,4 @@
+import ShoeboxCommandLine
 import ArgumentParser
 import Digests
 import Foundation
@@ -32,15 +33,10 @@ struct Up: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "shoebox")
-        guard let s3Colon = address.lastIndex(of: ":"), let s3Port = Int(address[address.index(after: s3Colon)...]),
-              let indexColon = indexAddress.lastIndex(of: ":"), let indexPort = Int(indexAddress[indexAddress.index(after: indexColon)...]) else {
-            throw ValidationError("addresses must be host:port")
-        }
-        let s3Host = String(address[..<s3Colon])
-        let indexHost = String(indexAddress[..<indexColon])
-        let environment = ProcessInfo.processInfo.environment
-        let root = S3User(accessKey: environment["SHOEBOX_ACCESS_KEY"] ?? Server.defaultAccessKey,
-                          secretKey: environment["SHOEBOX_SECRET_KEY"] ?? Server.defaultSecretKey, displayName: "root")
+        let (s3Host, s3Port) = try HostPort(address, option: "--address").pair
+        let (indexHost, indexPort) = try HostPort(indexAddress, option: "--index-address").pair
+        let credentials = RootCredentials.fromEnvironment()
+        let root = S3User(accessKey: credentials.accessKey, secretKey: credentials.secretKey, displayName: "root")
         // A fresh token each run: the index accepts events only from this server.
         let token = Hex.encode(randomBytes(16))
         let gallery = GalleryBucketProvisioner(indexAddress: indexAddress, indexPort: indexPort, region: region, webhookToken: token)
