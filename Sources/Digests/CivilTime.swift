@@ -18,7 +18,7 @@ package struct CivilTime: Equatable, Sendable {
     package var minute: Int
     /// 0...59 (60 accepted by `date` for a leap second).
     package var second: Int
-    /// Milliseconds within the second, truncated.
+    /// Milliseconds within the second.
     package var millisecond: Int = 0
 
     /// The fields as given; `date` checks them.
@@ -45,12 +45,14 @@ package struct CivilTime: Equatable, Sendable {
         second = secondOfDay % 60
     }
 
-    /// The UTC fields of `date`, milliseconds truncated.
+    /// The UTC fields of `date`, to the nearest millisecond within its second. (Nearest, not
+    /// truncated: a stored whole-millisecond time such as `.123` is the double `.12299...`,
+    /// which truncation would write as `.122`.)
     package init(_ date: Date) {
         let t = date.timeIntervalSince1970
         let whole = t.rounded(.down)
         self.init(secondsSince1970: Int(whole))
-        millisecond = Int((t - whole) * 1000)
+        millisecond = min(999, Int(((t - whole) * 1000).rounded()))
     }
 
     /// Days since 1970-01-01 of the (proleptic Gregorian) date.

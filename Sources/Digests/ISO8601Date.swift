@@ -3,7 +3,7 @@ package import Foundation
 /// ISO 8601 / RFC 3339 timestamps as S3 writes them in XML and event messages,
 /// `yyyy-MM-dd'T'HH:mm:ss.SSS'Z'`, and as POST policies and listings give them back.
 package enum ISO8601Date {
-    /// `2015-10-21T07:28:00.250Z` (UTC, milliseconds truncated).
+    /// `2015-10-21T07:28:00.250Z` (UTC, to the nearest millisecond within the second).
     package static func format(_ date: Date) -> String {
         let c = CivilTime(date)
         guard (0...9999).contains(c.year) else {
