@@ -133,6 +133,7 @@ package struct ASCIIWriter: ~Copyable {
 }
 
 /// Reads the decimal number in `bytes` (digits only, at least one), nil otherwise.
+@inlinable
 package func asciiNumber(_ bytes: some Collection<UInt8>) -> Int? {
     guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
     var value = 0

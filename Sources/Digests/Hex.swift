@@ -2,7 +2,7 @@
 /// percent-escapes.
 public enum Hex {
     private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
-    private static let upperDigits: StaticString = "0123456789ABCDEF"
+    @usableFromInline static let upperDigits: StaticString = "0123456789ABCDEF"
 
     /// Lowercase hex of `bytes`.
     public static func encode(_ bytes: [UInt8]) -> String {
@@ -40,11 +40,11 @@ public enum Hex {
     }
 
     /// The uppercase hex digit of `value & 0xF` (for `%XX` escapes).
-    @inline(__always)
+    @inlinable @inline(__always)
     package static func uppercaseDigit(_ value: UInt8) -> UInt8 { upperDigits.utf8Start[Int(value & 0xF)] }
 
     /// The value of one hex digit (either case), nil for anything else.
-    @inline(__always)
+    @inlinable @inline(__always)
     package static func nibble(_ c: UInt8) -> UInt8? {
         switch c {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")

@@ -2,9 +2,12 @@
 /// SigV4 canonicalisation, request paths and query parameters, listings, event keys and
 /// the clients (index service, bench). These run on every request, so strings that need
 /// no change are handed back as they are, without a copy.
+///
+/// The generic entry points are `@inlinable`: called from other modules (S3API, SigV4) they
+/// would otherwise run unspecialized, through witness tables, on every request.
 package enum PercentEncoding {
     /// RFC 3986 unreserved characters: `A-Z a-z 0-9 - _ . ~`.
-    @inline(__always)
+    @inlinable @inline(__always)
     package static func isUnreserved(_ c: UInt8) -> Bool {
         switch c {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
@@ -24,6 +27,7 @@ package enum PercentEncoding {
     }
 
     /// AWS `UriEncode` of raw bytes, `/` included (SigV4 canonical URI segments and query).
+    @inlinable
     package static func uriEncode(bytes: some Collection<UInt8>) -> String {
         if bytes.allSatisfy(isUnreserved) { return String(decoding: bytes, as: UTF8.self) }
         return escape(bytes, keepSlash: false, keepStar: false, spaceAsPlus: false)
@@ -41,12 +45,13 @@ package enum PercentEncoding {
         return escape(string.utf8, keepSlash: keepSlash, keepStar: keepStar, spaceAsPlus: spaceAsPlus)
     }
 
-    @inline(__always)
-    private static func isKept(_ c: UInt8, keepSlash: Bool, keepStar: Bool) -> Bool {
+    @inlinable @inline(__always)
+    static func isKept(_ c: UInt8, keepSlash: Bool, keepStar: Bool) -> Bool {
         isUnreserved(c) || (keepSlash && c == UInt8(ascii: "/")) || (keepStar && c == UInt8(ascii: "*"))
     }
 
-    private static func escape(_ bytes: some Collection<UInt8>, keepSlash: Bool, keepStar: Bool, spaceAsPlus: Bool) -> String {
+    @inlinable
+    static func escape(_ bytes: some Collection<UInt8>, keepSlash: Bool, keepStar: Bool, spaceAsPlus: Bool) -> String {
         var out = [UInt8]()
         out.reserveCapacity(bytes.count * 3)
         for c in bytes {
@@ -66,6 +71,7 @@ package enum PercentEncoding {
     /// Strict decoding of `%XX` escapes (either case), and of `+` as a space when
     /// `plusAsSpace`; nil when an escape is malformed or the result is not UTF-8. Text with
     /// nothing to decode (most paths and parameters) comes back as it is.
+    @inlinable
     package static func decode(_ s: some StringProtocol, plusAsSpace: Bool = false) -> String? {
         if !s.utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusAsSpace && $0 == UInt8(ascii: "+")) }) {
             return String(s)
@@ -88,6 +94,7 @@ package enum PercentEncoding {
 
     /// Lenient decoding, as SigV4 canonicalisation and S3 event consumers do it: a `%` not
     /// followed by two hex digits is kept literally, and the bytes need not be UTF-8.
+    @inlinable
     package static func decodeLeniently(_ bytes: some Collection<UInt8>, plusAsSpace: Bool) -> [UInt8] {
         let input = Array(bytes)
         var out = [UInt8]()
