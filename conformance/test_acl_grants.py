@@ -12,56 +12,20 @@ bucket is not owned by the expected owner is refused with 403 AccessDenied, what
 operation; a matching value changes nothing. AWS compares account ids; Shoebox compares
 the bucket owner's canonical user id.
 
-Runs its own server: root plus users bob and carol from a --config file.
+Runs its own server, with the fixture of test_acl.py: root, users bob and carol, anonymous.
 """
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
-
 import pytest
 import requests
-from botocore import UNSIGNED
 from botocore.exceptions import ClientError
 
 import s3support as sup
+# The server of test_acl (root, bob, carol, anonymous), started once more for this module.
+from test_acl import ALL_USERS, AUTH_USERS, Env, env, new_name  # noqa: F401
 
 pytestmark = pytest.mark.shoebox_only("needs several users (moto has one)")
-
-ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
-AUTH_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
-
-
-@dataclass
-class Env:
-    endpoint: str
-    clients: dict
-    ids: dict
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    base = tmp_path_factory.mktemp("acl-grants")
-    (base / "data").mkdir()
-    bob, carol = sup.make_user("bob"), sup.make_user("carol")
-    config = sup.write_config(base / "users.json", [bob, carol])
-    server = sup.ServerProcess(sup.TARGET, base / "data", base, config=config)
-    server.start()
-    ep = server.endpoint
-    clients = {
-        "root": sup.make_client(ep),
-        "bob": sup.make_client(ep, bob.access_key, bob.secret_key),
-        "carol": sup.make_client(ep, carol.access_key, carol.secret_key),
-        "anon": sup.make_client(ep, signature_version=UNSIGNED),
-    }
-    ids = {"root": clients["root"].list_buckets()["Owner"]["ID"], "bob": bob.canonical_id, "carol": carol.canonical_id}
-    yield Env(ep, clients, ids)
-    server.stop()
-
-
-def new_name() -> str:
-    return "cf-aclg-" + uuid.uuid4().hex[:14]
 
 
 def user(env: Env, who: str, permission: str) -> dict:
