@@ -45,12 +45,13 @@ extension S3Server {
 
     /// Opens the object `x-amz-copy-source` names, which the requester must be allowed to
     /// read (object READ). The copy source is a second resource, so it is the one check
-    /// made outside ``authorize(_:)``, by the same ``openObject(_:bucket:key:permission:)``,
+    /// made outside ``authorize(_:)``, by the same ``openObject(_:bucket:key:permission:expectedOwnerHeader:)``,
     /// after the destination's and the request's own errors, as S3 orders them.
     /// - Throws: NoSuchBucket, NoSuchKey, AccessDenied, InvalidArgument for a malformed header.
     func copySource(_ request: S3Request) throws -> any ObjectReader {
         let (sourceBucket, sourceKey) = try Self.parseCopySource(request.header("x-amz-copy-source") ?? "")
-        return try openObject(request, bucket: sourceBucket, key: sourceKey, permission: .read)
+        return try openObject(request, bucket: sourceBucket, key: sourceKey, permission: .read,
+                              expectedOwnerHeader: Self.expectedSourceBucketOwnerHeader)
     }
 
     /// `x-amz-copy-source: [/]bucket/key[?versionId=null]`, percent-encoded.

@@ -1,3 +1,4 @@
+import Foundation
 import ObjectStore
 @testable import S3API
 import XCTest
@@ -108,5 +109,18 @@ final class AuthorizationTests: XCTestCase {
 
     func testNotImplementedWithoutBucketNeedsNoCheck() {
         XCTAssertEqual(Endpoint.notImplemented(operation: "X", bucket: nil).authorization, .none)
+    }
+
+    /// `x-amz-expected-bucket-owner`: absent or the owner's canonical id proceeds, anything
+    /// else (an AWS account id included) is AccessDenied.
+    func testExpectedBucketOwner() {
+        let bucket = BucketRecord(name: "b", id: 1, ownerId: String(repeating: "a", count: 64), created: Date(), region: "us-east-1")
+        XCTAssertNoThrow(try S3Server.checkOwner(of: bucket, expected: nil))
+        XCTAssertNoThrow(try S3Server.checkOwner(of: bucket, expected: bucket.ownerId))
+        for wrong in ["111122223333", "", String(repeating: "b", count: 64)] {
+            XCTAssertThrowsError(try S3Server.checkOwner(of: bucket, expected: wrong), wrong) { error in
+                XCTAssertEqual((error as? S3Error)?.code, .accessDenied)
+            }
+        }
     }
 }
