@@ -149,7 +149,7 @@ extension S3Server {
             if status == .ok, range.count == record.size, request.header("x-amz-checksum-mode")?.uppercased() == "ENABLED",
                let checksum = record.checksum {
                 headers[.init("x-amz-checksum-\(checksum.algorithm.headerSuffix)")!] = checksum.base64
-                headers[.init("x-amz-checksum-type")!] = checksum.base64.contains("-") ? "COMPOSITE" : "FULL_OBJECT"
+                headers[.init("x-amz-checksum-type")!] = checksum.type.rawValue
             }
             applyResponseOverrides(request, to: &headers)
             if head || range.isEmpty {
