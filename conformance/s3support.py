@@ -412,8 +412,8 @@ def http_status(exc_or_resp) -> int:
 # --------------------------------------------------------------------------
 
 
-def _make_crc32c_table() -> list[int]:
-    poly = 0x82F63B78  # Castagnoli, reflected
+def _make_crc_table(poly: int) -> list[int]:
+    """Byte table of a reflected CRC with polynomial `poly`."""
     table = []
     for i in range(256):
         c = i
@@ -423,18 +423,27 @@ def _make_crc32c_table() -> list[int]:
     return table
 
 
-_CRC32C_TABLE = _make_crc32c_table()
+_CRC32C_TABLE = _make_crc_table(0x82F63B78)  # Castagnoli, reflected
+_CRC64NVME_TABLE = _make_crc_table(0x9A6C9329AC4BC9B5)  # as AWS's CRC64NVME, reflected
+
+
+def _reflected_crc(data: bytes, table: list[int], ones: int) -> int:
+    crc = ones
+    for b in data:
+        crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc ^ ones
 
 
 def crc32c(data: bytes) -> int:
-    crc = 0xFFFFFFFF
-    table = _CRC32C_TABLE
-    for b in data:
-        crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
+    return _reflected_crc(data, _CRC32C_TABLE, 0xFFFFFFFF)
+
+
+def crc64nvme(data: bytes) -> int:
+    return _reflected_crc(data, _CRC64NVME_TABLE, 0xFFFFFFFFFFFFFFFF)
 
 
 assert crc32c(b"123456789") == 0xE3069283  # RFC 3720 check value
+assert crc64nvme(b"123456789") == 0xAE8B14860A799888  # CRC-64/NVME check value
 
 
 def b64(raw: bytes) -> str:
@@ -447,6 +456,8 @@ def checksum_b64(algorithm: str, data: bytes) -> str:
         return b64((binascii.crc32(data) & 0xFFFFFFFF).to_bytes(4, "big"))
     if algorithm == "crc32c":
         return b64(crc32c(data).to_bytes(4, "big"))
+    if algorithm == "crc64nvme":
+        return b64(crc64nvme(data).to_bytes(8, "big"))
     if algorithm == "sha1":
         return b64(hashlib.sha1(data).digest())
     if algorithm == "sha256":

@@ -136,8 +136,8 @@ def test_wrong_checksum_rejected(s3, bucket, alg):
         s3.put_object(Bucket=bucket, Key=key, Body=body, **{CHECKSUM_PARAM[alg]: wrong})
     assert sup.http_status(ei.value) == 400
     # AWS answers BadDigest ("The <ALG> you specified did not match the
-    # calculated checksum."); InvalidRequest is tolerated.
-    assert sup.error_code(ei.value) in ("BadDigest", "InvalidRequest")
+    # calculated checksum.").
+    assert sup.error_code(ei.value) == "BadDigest"
     _assert_absent(s3, bucket, key)
 
 

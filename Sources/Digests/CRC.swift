@@ -13,6 +13,8 @@
 /// CRC-32 as in zlib, gzip, PNG and Ethernet (reflected polynomial 0xEDB88320,
 /// init 0xFFFFFFFF, final xor 0xFFFFFFFF). Check value for "123456789": 0xCBF43926.
 public struct CRC32: Sendable {
+    /// The reflected generator polynomial.
+    public static let polynomial: UInt32 = 0xEDB8_8320
     private var state: UInt32 = 0xFFFF_FFFF
 
     public init() {}
@@ -34,6 +36,8 @@ public struct CRC32: Sendable {
 /// CRC-32C (Castagnoli; reflected polynomial 0x82F63B78, init and final xor 0xFFFFFFFF).
 /// Check value for "123456789": 0xE3069283.
 public struct CRC32C: Sendable {
+    /// The reflected generator polynomial.
+    public static let polynomial: UInt32 = 0x82F6_3B78
     private var state: UInt32 = 0xFFFF_FFFF
 
     public init() {}
@@ -55,6 +59,8 @@ public struct CRC32C: Sendable {
 /// CRC-64/NVME as used by AWS (reflected polynomial 0x9A6C9329AC4BC9B5, init and final
 /// xor all ones). Check value for "123456789": 0xAE8B14860A799888.
 public struct CRC64NVME: Sendable {
+    /// The reflected generator polynomial.
+    public static let polynomial: UInt64 = 0x9A6C_9329_AC4B_C9B5
     private var state: UInt64 = ~0
 
     public init() {}
@@ -75,7 +81,8 @@ public struct CRC64NVME: Sendable {
 
 // MARK: - Implementation
 
-private func bigEndianBytes<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
+/// `value` as big-endian bytes (how S3 serialises a CRC before base64).
+func bigEndianBytes<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
     let size = T.bitWidth / 8
     return (0..<size).map { UInt8(truncatingIfNeeded: value >> (8 * (size - 1 - $0))) }
 }
@@ -83,9 +90,9 @@ private func bigEndianBytes<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
 /// Slicing-by-N tables, laid out flat: entry `k * 256 + b` is table k.
 /// Table 0 is the classic byte-wise table; table k advances table k-1 by one zero byte.
 private enum CRCTables {
-    static let crc32: [UInt32] = makeTables(polynomial: UInt32(0xEDB8_8320), count: 16)
-    static let crc32c: [UInt32] = makeTables(polynomial: UInt32(0x82F6_3B78), count: 16)
-    static let crc64nvme: [UInt64] = makeTables(polynomial: UInt64(0x9A6C_9329_AC4B_C9B5), count: 8)
+    static let crc32: [UInt32] = makeTables(polynomial: CRC32.polynomial, count: 16)
+    static let crc32c: [UInt32] = makeTables(polynomial: CRC32C.polynomial, count: 16)
+    static let crc64nvme: [UInt64] = makeTables(polynomial: CRC64NVME.polynomial, count: 8)
 
     static func makeTables<T: FixedWidthInteger & UnsignedInteger>(polynomial: T, count: Int) -> [T] {
         var table = [T](repeating: 0, count: count * 256)

@@ -16,6 +16,8 @@ public struct MultipartUploadRecord: Sendable, Equatable {
     public var initiated: Date
     public var metadata: ObjectMetadata
     public var checksumAlgorithm: ChecksumAlgorithm?
+    /// How the object's checksum is built from the parts' (with `checksumAlgorithm`).
+    public var checksumType: ChecksumType?
     /// The ACL the object gets on completion.
     public var acl: AccessControlList?
 
@@ -42,6 +44,7 @@ public struct MultipartUploadRecord: Sendable, Equatable {
         if !metadata.user.isEmpty { w.field(7, pairs: metadata.user.sorted { $0.key < $1.key }) }
         if let checksumAlgorithm { w.field(8, checksumAlgorithm.rawValue) }
         if let acl { w.field(9, acl.encoded()) }
+        if let checksumType { w.field(10, checksumType.rawValue) }
         return w.bytes
     }
 
@@ -61,6 +64,7 @@ public struct MultipartUploadRecord: Sendable, Equatable {
             case 7: metadata.user = Dictionary(try RecordReader.pairs(value), uniquingKeysWith: { a, _ in a })
             case 8: checksumAlgorithm = ChecksumAlgorithm(rawValue: RecordReader.string(value))
             case 9: acl = try AccessControlList(decoding: value)
+            case 10: checksumType = ChecksumType(rawValue: RecordReader.string(value))
             default: break
             }
         }
@@ -147,6 +151,8 @@ public struct CompletedPart: Sendable {
     public var etag: String
     /// The part checksum the client lists (base64), checked against the stored one.
     public var checksum: String?
+    /// The ETag without the quotes (and stray spaces) clients send it with.
+    public var unquotedETag: String { etag.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")) }
     public init(partNumber: Int, etag: String, checksum: String? = nil) {
         self.partNumber = partNumber
         self.etag = etag

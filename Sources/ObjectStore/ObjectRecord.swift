@@ -12,10 +12,19 @@ public enum ChecksumAlgorithm: String, Sendable, CaseIterable {
     public var headerSuffix: String { rawValue.lowercased() }
 }
 
+/// How a checksum covers an object: FULL_OBJECT (of every byte, as a PutObject's) or
+/// COMPOSITE (a multipart upload's checksum of its parts' checksums, shown with a `-N` suffix).
+public enum ChecksumType: String, Sendable, CaseIterable {
+    case composite = "COMPOSITE"
+    case fullObject = "FULL_OBJECT"
+}
+
 /// A whole-object checksum as stored: the algorithm and its base64 value.
 public struct StoredChecksum: Sendable, Equatable {
     public var algorithm: ChecksumAlgorithm
     public var base64: String
+    /// Composite values carry the `-N` part count; nothing else does.
+    public var type: ChecksumType { base64.contains("-") ? .composite : .fullObject }
     public init(algorithm: ChecksumAlgorithm, base64: String) {
         self.algorithm = algorithm
         self.base64 = base64
@@ -111,6 +120,9 @@ public struct ObjectRecord: Sendable, Equatable {
     public var parts: [PartSegment] = []
     /// The object ACL; nil means private (the owner has full control).
     public var acl: AccessControlList?
+    /// The multipart upload that made the object, if one did: a retried
+    /// CompleteMultipartUpload of that upload gets the first answer again, as from AWS.
+    public var uploadId: String?
 
     /// The ACL in force.
     public var effectiveACL: AccessControlList { acl ?? .privateACL(ownerId: ownerId) }
@@ -152,6 +164,7 @@ public struct ObjectRecord: Sendable, Equatable {
         w.field(12, UInt64(chunkCount))
         for part in parts { w.field(13, part.encoded()) }
         if let acl { w.field(14, acl.encoded()) }
+        if let uploadId { w.field(15, uploadId) }
         return w.bytes
     }
 
@@ -178,6 +191,7 @@ public struct ObjectRecord: Sendable, Equatable {
             case 12: chunkCount = UInt32(try RecordReader.uint64(value))
             case 13: parts.append(try PartSegment(decoding: value))
             case 14: acl = try AccessControlList(decoding: value)
+            case 15: uploadId = RecordReader.string(value)
             default: break
             }
         }

@@ -49,7 +49,8 @@ public protocol ObjectStore: EventOutbox, AnyObject {
 
     /// Starts a multipart upload of `key`.
     func createMultipartUpload(bucket: BucketRecord, key: String, ownerId: String, metadata: ObjectMetadata,
-                               checksumAlgorithm: ChecksumAlgorithm?, acl: AccessControlList?) async throws -> MultipartUploadRecord
+                               checksumAlgorithm: ChecksumAlgorithm?, checksumType: ChecksumType?,
+                               acl: AccessControlList?) async throws -> MultipartUploadRecord
     /// The upload `uploadId` of `key`. - Throws: `.noSuchUpload`.
     func multipartUpload(bucket: BucketRecord, key: String, uploadId: String) throws -> MultipartUploadRecord
     /// Starts writing the body of a part; ``ObjectUpload/commitPart(md5:upload:partNumber:checksum:)`` stores it.

@@ -85,4 +85,29 @@ struct ObjectWriteOptions {
         }
         return parsed
     }
+
+    /// `x-amz-checksum-type` of a CreateMultipartUpload, or the default AWS gives `algorithm`:
+    /// FULL_OBJECT for CRC64NVME (its only type), COMPOSITE otherwise. The digests (SHA1,
+    /// SHA256) cannot be combined, so only CRCs may be FULL_OBJECT.
+    /// - Throws: InvalidRequest for a type without an algorithm or that it cannot have.
+    static func checksumType(_ source: WriteOptionSource, algorithm: ChecksumAlgorithm?) throws -> ChecksumType? {
+        guard let value = source.value("x-amz-checksum-type") else {
+            return algorithm.map { $0 == .crc64nvme ? .fullObject : .composite }
+        }
+        guard let type = ChecksumType(rawValue: value.uppercased()) else {
+            throw S3Error(.invalidRequest, "Value for x-amz-checksum-type header is invalid.")
+        }
+        guard let algorithm else {
+            throw S3Error(.invalidRequest, "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.")
+        }
+        let allowed: Bool = switch algorithm {
+        case .crc32, .crc32c: true
+        case .crc64nvme: type == .fullObject
+        case .sha1, .sha256: type == .composite
+        }
+        guard allowed else {
+            throw S3Error(.invalidRequest, "The \(type.rawValue) checksum type cannot be used with the \(algorithm.headerSuffix) checksum algorithm.")
+        }
+        return type
+    }
 }

@@ -63,42 +63,62 @@ struct PayloadVerifier {
             expectedSHA256 = nil
             sha256 = nil
         }
-        let given = ChecksumAlgorithm.allCases.compactMap { algorithm in
-            request.header("x-amz-checksum-\(algorithm.headerSuffix)").map { (algorithm, $0) }
-        }
-        guard given.count <= 1 else {
-            throw S3Error(.invalidRequest, "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
-        }
         if let trailer = request.header("x-amz-trailer")?.lowercased().trimmingCharacters(in: .whitespaces), trailer.hasPrefix("x-amz-checksum-") {
             // The value arrives after the body, in the aws-chunked trailer.
             guard case .awsChunked(_, true) = request.payloadMode,
                   let algorithm = ChecksumAlgorithm.allCases.first(where: { "x-amz-checksum-\($0.headerSuffix)" == trailer }) else {
                 throw S3Error(.invalidRequest, "The value specified in the x-amz-trailer header is not supported")
             }
-            guard given.isEmpty else {
+            guard try Self.declaredChecksum(.headers(request))?.1 == nil else {
                 throw S3Error(.invalidRequest, "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
             }
             checksumAlgorithm = algorithm
             expectedChecksum = nil
             trailerName = trailer
-        } else if let (algorithm, value) = given.first {
-            guard let bytes = Base64.decode(value), bytes.count == Self.length(algorithm) else {
+        } else {
+            let declared = try Self.declaredChecksum(.headers(request))
+            checksumAlgorithm = declared?.0
+            expectedChecksum = declared?.1
+        }
+        checksum = checksumAlgorithm.map(Running.init)
+    }
+
+    /// Reads what to verify from a browser form's fields: POST carries `x-amz-checksum-*`
+    /// (and `x-amz-checksum-algorithm`) as fields, verified as the headers of a PUT are.
+    init(form fields: [String: String]) throws {
+        expectedMD5 = nil
+        expectedSHA256 = nil
+        sha256 = nil
+        let declared = try Self.declaredChecksum(.form(fields))
+        checksumAlgorithm = declared?.0
+        expectedChecksum = declared?.1
+        checksum = checksumAlgorithm.map(Running.init)
+    }
+
+    /// The checksum a write declares: one `x-amz-checksum-*` value, or only an algorithm
+    /// (`x-amz-sdk-checksum-algorithm`, `x-amz-checksum-algorithm`) to compute and store.
+    /// - Throws: InvalidRequest for several values, a malformed value or an unknown algorithm.
+    private static func declaredChecksum(_ source: WriteOptionSource) throws -> (ChecksumAlgorithm, [UInt8]?)? {
+        let given = ChecksumAlgorithm.allCases.compactMap { algorithm in
+            source.value("x-amz-checksum-\(algorithm.headerSuffix)").map { (algorithm, $0) }
+        }
+        guard given.count <= 1 else {
+            throw S3Error(.invalidRequest, "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
+        }
+        if let (algorithm, value) = given.first {
+            guard let bytes = Base64.decode(value), bytes.count == length(algorithm) else {
                 throw S3Error(.invalidRequest, "Value for x-amz-checksum-\(algorithm.headerSuffix) header is invalid.")
             }
-            checksumAlgorithm = algorithm
-            expectedChecksum = bytes
-        } else if let name = request.header("x-amz-sdk-checksum-algorithm") ?? request.header("x-amz-checksum-algorithm") {
+            return (algorithm, bytes)
+        }
+        if let name = source.value("x-amz-sdk-checksum-algorithm") ?? source.value("x-amz-checksum-algorithm") {
             // The client names an algorithm without a value: compute and store it.
             guard let algorithm = ChecksumAlgorithm(rawValue: name.uppercased()) else {
                 throw S3Error(.invalidRequest, "Checksum algorithm \(name) is not supported.")
             }
-            checksumAlgorithm = algorithm
-            expectedChecksum = nil
-        } else {
-            checksumAlgorithm = nil
-            expectedChecksum = nil
+            return (algorithm, nil)
         }
-        checksum = checksumAlgorithm.map(Running.init)
+        return nil
     }
 
     /// Takes the checksum value announced in `x-amz-trailer` from the trailing headers.

@@ -25,7 +25,6 @@ enum S3ErrorCode: String, CaseIterable, Sendable {
     case invalidDigest = "InvalidDigest"
     case invalidPart = "InvalidPart"
     case invalidPolicyDocument = "InvalidPolicyDocument"
-    case invalidPartNumber = "InvalidPartNumber"
     case invalidPartOrder = "InvalidPartOrder"
     case invalidRange = "InvalidRange"
     case invalidRequest = "InvalidRequest"
@@ -66,7 +65,7 @@ enum S3ErrorCode: String, CaseIterable, Sendable {
         case .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty: 409
         case .missingContentLength: 411
         case .preconditionFailed: 412
-        case .invalidRange, .invalidPartNumber: 416
+        case .invalidRange: 416
         case .internalError: 500
         case .notImplemented: 501
         case .slowDown: 503
@@ -90,7 +89,6 @@ enum S3ErrorCode: String, CaseIterable, Sendable {
         case .entityTooSmall: "Your proposed upload is smaller than the minimum allowed object size."
         case .invalidPart: "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."
         case .invalidPolicyDocument: "The content of the form does not meet the conditions specified in the policy document."
-        case .invalidPartNumber: "The requested partnumber is not satisfiable"
         case .invalidPartOrder: "The list of parts was not in ascending order. Parts must be ordered by part number."
         case .noSuchUpload: "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."
         case .incompleteBody: "You did not provide the number of bytes specified by the Content-Length HTTP header."

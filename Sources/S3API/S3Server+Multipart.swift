@@ -13,11 +13,13 @@ extension S3Server {
         try rejectUnsupportedWriteHeaders(request)
         let acl = try requestedACL(request, ownerId: request.requesterId, bucketOwnerId: bucket.ownerId)
         let algorithm = try ObjectWriteOptions.checksumAlgorithm(.headers(request))
+        let checksumType = try ObjectWriteOptions.checksumType(.headers(request), algorithm: algorithm)
         let upload = try await store.createMultipartUpload(bucket: bucket, key: key, ownerId: request.requesterId,
                                                            metadata: try ObjectWriteOptions.metadata(.headers(request)),
-                                                           checksumAlgorithm: algorithm, acl: acl)
+                                                           checksumAlgorithm: algorithm, checksumType: checksumType, acl: acl)
         var headers = HTTPFields()
         if let algorithm { headers[.init("x-amz-checksum-algorithm")!] = algorithm.rawValue }
+        if let checksumType { headers[.init("x-amz-checksum-type")!] = checksumType.rawValue }
         var doc = XMLWriter()
         doc.element("InitiateMultipartUploadResult", namespace: true) { x in
             x.leaf("Bucket", bucket.name)
@@ -100,33 +102,42 @@ extension S3Server {
     }
 
     func completeMultipartUpload(_ request: S3Request, bucket: BucketRecord, key: String) async throws -> S3Response {
-        let upload = try multipartContext(request, bucket: bucket, key: key)
-        let body = try await readSmallBody(request, limit: 4 << 20)
-        guard let root = XMLElement.parse(Data(body.readableBytesView)), root.name == "CompleteMultipartUpload" else {
-            throw S3Error(.malformedXML)
+        let upload: MultipartUploadRecord?
+        do { upload = try multipartContext(request, bucket: bucket, key: key) } catch ObjectStoreError.noSuchUpload { upload = nil }
+        let parts: [CompletedPart]
+        do {
+            parts = try await completedParts(request)
+        } catch {
+            // An unknown upload is reported first, whatever the body.
+            if upload == nil { throw ObjectStoreError.noSuchUpload }
+            throw error
         }
-        var parts: [CompletedPart] = []
-        for element in root.children("Part") {
-            guard let numberText = element.child("PartNumber")?.text, let number = Int(numberText.trimmingCharacters(in: .whitespacesAndNewlines)),
-                  let etag = element.child("ETag")?.text else {
-                throw S3Error(.malformedXML)
-            }
-            let checksum = ChecksumAlgorithm.allCases.lazy.compactMap { element.child("Checksum\($0.rawValue)")?.text }.first
-            parts.append(CompletedPart(partNumber: number, etag: etag, checksum: checksum?.trimmingCharacters(in: .whitespacesAndNewlines)))
-        }
-        guard !parts.isEmpty else {
-            throw S3Error(.malformedXML, "The XML you provided was not well-formed or did not validate against our published schema: at least one part is required.")
-        }
-        let record = try await store.completeMultipartUpload(bucket: bucket, upload: upload, parts: parts,
+        let record: ObjectRecord
+        do {
+            guard let upload else { throw ObjectStoreError.noSuchUpload }
+            record = try await store.completeMultipartUpload(bucket: bucket, upload: upload, parts: parts,
                                                              lastModified: Self.lastModifiedNow(), condition: try writeCondition(request),
                                                              event: eventContext(request, .objectCreatedCompleteMultipartUpload))
+        } catch ObjectStoreError.noSuchUpload {
+            // Clients retry a complete whose answer they lost or could not read (botocore
+            // retries a 200 it cannot parse); AWS answers such a retry as it answered the
+            // first call, so the retry must not turn a finished upload into NoSuchUpload.
+            guard let done = try store.object(bucket: bucket, key: key), done.uploadId != nil, done.uploadId == request.query["uploadId"],
+                  done.parts.elementsEqual(parts, by: { $0.partNumber == $1.partNumber && $0.etag == $1.unquotedETag }) else {
+                throw ObjectStoreError.noSuchUpload
+            }
+            record = done
+        }
         var doc = XMLWriter()
         doc.element("CompleteMultipartUploadResult", namespace: true) { x in
             x.leaf("Location", "/\(bucket.name)/\(key)")
             x.leaf("Bucket", bucket.name)
             x.leaf("Key", key)
             x.leaf("ETag", "\"\(record.etag)\"")
-            if let checksum = record.checksum { x.leaf("Checksum\(checksum.algorithm.rawValue)", checksum.base64) }
+            if let checksum = record.checksum {
+                x.leaf("Checksum\(checksum.algorithm.rawValue)", checksum.base64)
+                x.leaf("ChecksumType", checksum.type.rawValue)
+            }
         }
         return .xml(doc)
     }
@@ -148,7 +159,6 @@ extension S3Server {
             return min(n, 1000)
         } ?? 1000
         let (parts, truncated) = try store.listParts(upload: upload, after: marker, maxParts: maxParts)
-        let owner = request.user
         var doc = XMLWriter()
         doc.element("ListPartsResult", namespace: true) { x in
             x.leaf("Bucket", bucket.name)
@@ -158,14 +168,10 @@ extension S3Server {
             if let last = parts.last { x.leaf("NextPartNumberMarker", String(last.partNumber)) }
             x.leaf("MaxParts", String(maxParts))
             x.leaf("IsTruncated", truncated ? "true" : "false")
-            for element in ["Initiator", "Owner"] {
-                x.element(element) { x in
-                    x.leaf("ID", upload.ownerId)
-                    if owner?.id == upload.ownerId { x.leaf("DisplayName", owner?.displayName) }
-                }
-            }
+            uploadOwner(&x, upload)
             x.leaf("StorageClass", "STANDARD")
             if let algorithm = upload.checksumAlgorithm { x.leaf("ChecksumAlgorithm", algorithm.rawValue) }
+            if let type = upload.checksumType { x.leaf("ChecksumType", type.rawValue) }
             for part in parts {
                 x.element("Part") { x in
                     x.leaf("PartNumber", String(part.partNumber))
@@ -193,7 +199,6 @@ extension S3Server {
                                                   keyMarker: q["key-marker"].flatMap { $0.isEmpty ? nil : $0 },
                                                   uploadIdMarker: q["upload-id-marker"].flatMap { $0.isEmpty ? nil : $0 },
                                                   maxUploads: maxUploads)
-        let owner = request.user
         var doc = XMLWriter()
         doc.element("ListMultipartUploadsResult", namespace: true) { x in
             x.leaf("Bucket", bucket.name)
@@ -210,15 +215,11 @@ extension S3Server {
                 x.element("Upload") { x in
                     x.leaf("Key", encode(upload.key))
                     x.leaf("UploadId", upload.uploadId)
-                    for element in ["Initiator", "Owner"] {
-                        x.element(element) { x in
-                            x.leaf("ID", upload.ownerId)
-                            if owner?.id == upload.ownerId { x.leaf("DisplayName", owner?.displayName) }
-                        }
-                    }
+                    uploadOwner(&x, upload)
                     x.leaf("StorageClass", "STANDARD")
                     x.leaf("Initiated", ISO8601Date.format(upload.initiated))
                     if let algorithm = upload.checksumAlgorithm { x.leaf("ChecksumAlgorithm", algorithm.rawValue) }
+                    if let type = upload.checksumType { x.leaf("ChecksumType", type.rawValue) }
                 }
             }
             for commonPrefix in page.commonPrefixes {
@@ -226,5 +227,38 @@ extension S3Server {
             }
         }
         return .xml(doc)
+    }
+
+    /// The parts a CompleteMultipartUpload body lists, in the order listed.
+    private func completedParts(_ request: S3Request) async throws -> [CompletedPart] {
+        let body = try await readSmallBody(request, limit: 4 << 20)
+        guard let root = XMLElement.parse(Data(body.readableBytesView)), root.name == "CompleteMultipartUpload" else {
+            throw S3Error(.malformedXML)
+        }
+        var parts: [CompletedPart] = []
+        for element in root.children("Part") {
+            guard let numberText = element.child("PartNumber")?.text, let number = Int(numberText.trimmingCharacters(in: .whitespacesAndNewlines)),
+                  let etag = element.child("ETag")?.text else {
+                throw S3Error(.malformedXML)
+            }
+            let checksum = ChecksumAlgorithm.allCases.lazy.compactMap { element.child("Checksum\($0.rawValue)")?.text }.first
+            parts.append(CompletedPart(partNumber: number, etag: etag, checksum: checksum?.trimmingCharacters(in: .whitespacesAndNewlines)))
+        }
+        guard !parts.isEmpty else {
+            throw S3Error(.malformedXML, "The XML you provided was not well-formed or did not validate against our published schema: at least one part is required.")
+        }
+        return parts
+    }
+
+    /// `Initiator` and `Owner` of an upload (the same user in Shoebox), each with the ID and
+    /// DisplayName AWS lists to anyone allowed to list the upload, not only to its initiator.
+    private func uploadOwner(_ x: inout XMLWriter, _ upload: MultipartUploadRecord) {
+        let displayName = users.user(id: upload.ownerId)?.displayName
+        for element in ["Initiator", "Owner"] {
+            x.element(element) { x in
+                x.leaf("ID", upload.ownerId)
+                x.leaf("DisplayName", displayName)
+            }
+        }
     }
 }

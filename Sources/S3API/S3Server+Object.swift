@@ -130,7 +130,9 @@ extension S3Server {
                 guard let number = Int(value), number >= 1, number <= MultipartUploadRecord.maximumParts else {
                     throw S3Error(.invalidArgument, "Part number must be an integer between 1 and 10000, inclusive")
                 }
-                guard let part = reader.partRange(number) else { throw S3Error(.invalidPartNumber) }
+                // AWS answers 400 InvalidPart (not the 416 its error table lists for InvalidPartNumber)
+                // for a part the object does not have, multipart or not.
+                guard let part = reader.partRange(number) else { throw S3Error(.invalidPart, "The requested partnumber is not satisfiable") }
                 range = part
                 if !record.parts.isEmpty {
                     status = .partialContent
@@ -147,7 +149,7 @@ extension S3Server {
             if status == .ok, range.count == record.size, request.header("x-amz-checksum-mode")?.uppercased() == "ENABLED",
                let checksum = record.checksum {
                 headers[.init("x-amz-checksum-\(checksum.algorithm.headerSuffix)")!] = checksum.base64
-                headers[.init("x-amz-checksum-type")!] = checksum.base64.contains("-") ? "COMPOSITE" : "FULL_OBJECT"
+                headers[.init("x-amz-checksum-type")!] = checksum.type.rawValue
             }
             applyResponseOverrides(request, to: &headers)
             if head || range.isEmpty {

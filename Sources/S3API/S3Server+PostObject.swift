@@ -23,6 +23,7 @@ extension S3Server {
         let form = PostForm(boundary: boundary)
         var upload: (any ObjectUpload)?
         var context: PostContext?
+        var verifier: PayloadVerifier?
         do {
             for try await buffer in request.body {
                 try form.feed(buffer)
@@ -30,12 +31,16 @@ extension S3Server {
                     // All fields have arrived: authorize before storing a byte of the file.
                     let ready = try authorizePost(request, bucket: bucket, fields: form.fields, filename: form.filename ?? "")
                     context = ready
+                    verifier = try PayloadVerifier(form: form.fields)
                     upload = try store.beginUpload(bucket: bucket, key: ready.key)
                 }
                 if let upload, let ready = context {
                     let bytes = form.takeFileBytes()
                     for var chunk in bytes {
-                        chunk.withUnsafeReadableBytes { upload.append($0) }
+                        chunk.withUnsafeReadableBytes { bytes in
+                            verifier?.update(bytes)
+                            upload.append(bytes)
+                        }
                         chunk.clear()
                     }
                     if let range = ready.sizeRange, upload.size > range.upperBound {
@@ -52,11 +57,13 @@ extension S3Server {
             if let range = ready.sizeRange, upload.size < range.lowerBound {
                 throw S3Error(.entityTooSmall, details: [("MinSizeAllowed", String(range.lowerBound))])
             }
-            let record = try await upload.commit(md5: upload.finishDigest(), metadata: ready.metadata, checksum: nil,
+            let md5 = upload.finishDigest()
+            let checksum = try verifier?.verify(md5: md5)
+            let record = try await upload.commit(md5: md5, metadata: ready.metadata, checksum: checksum,
                                                  ownerId: ready.ownerId, condition: .none, lastModified: Self.lastModifiedNow(), acl: ready.acl,
                                                  event: eventContext(request, .objectCreatedPost,
                                                                      principal: ready.ownerId == AccessControlList.anonymousId ? "anonymous" : ready.ownerId)).record
-            return postResponse(bucket: name, key: ready.key, etag: record.etag, fields: form.fields)
+            return postResponse(bucket: name, key: ready.key, etag: record.etag, checksum: record.checksum, fields: form.fields)
         } catch {
             await upload?.discard()
             if let error = error as? PostPolicyError { throw Self.s3Error(error) }
@@ -135,10 +142,12 @@ extension S3Server {
         }
     }
 
-    /// The answer S3 gives: a redirect, or `success_action_status` (200, 201 with XML, 204).
-    func postResponse(bucket: String, key: String, etag: String, fields: [String: String]) -> S3Response {
+    /// The answer S3 gives: a redirect, or `success_action_status` (200, 201 with XML, 204),
+    /// with the ETag and the checksum of the stored object.
+    func postResponse(bucket: String, key: String, etag: String, checksum: StoredChecksum?, fields: [String: String]) -> S3Response {
         var headers = HTTPFields()
         headers[.eTag] = "\"\(etag)\""
+        if let checksum { headers[.init("x-amz-checksum-\(checksum.algorithm.headerSuffix)")!] = checksum.base64 }
         let location = "/\(bucket)/\(PercentEncoding.uriEncode(key, encodeSlash: false))"
         headers[.location] = location
         if let redirect = fields["success_action_redirect"] ?? fields["redirect"], var components = URLComponents(string: redirect),

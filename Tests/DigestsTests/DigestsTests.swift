@@ -171,6 +171,18 @@ final class CRCTests: XCTestCase {
         return ~crc
     }
 
+    /// combine(crc(A), crc(B), len(B)) is crc(A‖B), at every split of the pattern (including
+    /// empty halves), for the three CRCs.
+    func testCombineEqualsCRCOfConcatenation() {
+        for split in [0, 1, 9, 4096, 65_537, pattern.count] {
+            let a = Array(pattern[..<split]), b = Array(pattern[split...])
+            let n = UInt64(b.count)
+            XCTAssertEqual(CRC32.combine(crc32(a).bytes, crc32(b).bytes, lengthOfSecond: n), crc32(pattern).bytes, "split \(split)")
+            XCTAssertEqual(CRC32C.combine(crc32c(a).bytes, crc32c(b).bytes, lengthOfSecond: n), crc32c(pattern).bytes, "split \(split)")
+            XCTAssertEqual(CRC64NVME.combine(crc64(a).bytes, crc64(b).bytes, lengthOfSecond: n), crc64(pattern).bytes, "split \(split)")
+        }
+    }
+
     func testCheckValues() {
         XCTAssertEqual(crc32(check).value, 0xCBF4_3926)
         XCTAssertEqual(crc32c(check).value, 0xE306_9283)

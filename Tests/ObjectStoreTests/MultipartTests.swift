@@ -251,6 +251,27 @@ final class MultipartTests: XCTestCase {
         XCTAssertNil(record2.checksum)
     }
 
+    /// A FULL_OBJECT upload's checksum is the CRC of the whole object, built from the parts'.
+    func testFullObjectChecksum() async throws {
+        let (store, bucket) = try await storeWithBucket()
+        let upload = try await store.createMultipartUpload(bucket: bucket, key: "k", ownerId: "owner-1", metadata: ObjectMetadata(),
+                                                           checksumAlgorithm: .crc64nvme, checksumType: .fullObject)
+        XCTAssertEqual(try store.multipartUpload(bucket: bucket, key: "k", uploadId: upload.uploadId).checksumType, .fullObject)
+        let bodies = [pseudoRandomBytes(count: 5 * mib, seed: 43), pseudoRandomBytes(count: 5 * mib + 3, seed: 44), Array("end".utf8)]
+        var parts: [PartRecord] = []
+        for (i, body) in bodies.enumerated() {
+            var crc = CRC64NVME()
+            crc.update(body)
+            parts.append(try await uploadPart(store, bucket, upload, number: UInt32(i + 1), body: body,
+                                              checksum: StoredChecksum(algorithm: .crc64nvme, base64: Base64.encode(crc.bytes))))
+        }
+        let record = try await store.completeMultipartUpload(bucket: bucket, upload: upload, parts: completed(parts), lastModified: Date())
+        var whole = CRC64NVME()
+        whole.update(bodies.flatMap { $0 })
+        XCTAssertEqual(record.checksum, StoredChecksum(algorithm: .crc64nvme, base64: Base64.encode(whole.bytes)))
+        XCTAssertEqual(record.checksum?.type, .fullObject)
+    }
+
     /// The records `createMultipartUpload` and `commitPart` return should be the records later
     /// reads return, as for objects and buckets. Fails today: MultipartUploadRecord.init and
     /// PartRecord.init (MultipartRecords.swift lines 23 and 80) keep `initiated` /

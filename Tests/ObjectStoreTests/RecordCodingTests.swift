@@ -49,6 +49,7 @@ final class RecordCodingTests: XCTestCase {
             PartSegment(partNumber: 3, blobId: 0xFFFF_FFFF_FFFF_FFFF, chunkCount: 0, size: 0, etag: "", checksum: nil),
             PartSegment(partNumber: 10_000, blobId: 2, chunkCount: UInt32.max, size: UInt64.max, etag: "bb", checksum: ""),
         ]
+        multipart.uploadId = "00112233445566778899aabbccddeeff"
         XCTAssertEqual(try decodeObject(multipart.encoded()), multipart)
         // Optional parts absent.
         let bare = ObjectRecord(size: 0, etag: "", lastModified: Date(timeIntervalSince1970: 0), metadata: ObjectMetadata(),
@@ -133,11 +134,12 @@ final class RecordCodingTests: XCTestCase {
     }
 
     func testMultipartRecordsRoundTrip() throws {
-        let upload = MultipartUploadRecord(
+        var upload = MultipartUploadRecord(
             uploadId: "00112233445566778899aabbccddeeff", bucketId: 42, key: "dir/ü😀", ownerId: "owner",
             initiated: Date(timeIntervalSince1970: 1_700_000_000.5),
             metadata: ObjectMetadata(contentType: "x/y", contentHeaders: ["expires": "never"], user: ["k": "v"]),
             checksumAlgorithm: .crc64nvme)
+        upload.checksumType = .fullObject
         let decodedUpload = try upload.encoded().withUnsafeBytes {
             try MultipartUploadRecord(uploadId: "00112233445566778899aabbccddeeff", decoding: $0)
         }

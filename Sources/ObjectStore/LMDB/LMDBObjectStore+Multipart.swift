@@ -17,12 +17,14 @@ extension LMDBObjectStore {
 
     /// Starts a multipart upload of `key`.
     public func createMultipartUpload(bucket: BucketRecord, key: String, ownerId: String, metadata: ObjectMetadata,
-                                      checksumAlgorithm: ChecksumAlgorithm?, acl: AccessControlList? = nil) async throws -> MultipartUploadRecord {
+                                      checksumAlgorithm: ChecksumAlgorithm?, checksumType: ChecksumType? = nil,
+                                      acl: AccessControlList? = nil) async throws -> MultipartUploadRecord {
         try validate(key: key)
         let idBytes = randomBytes(16)
         var record = MultipartUploadRecord(uploadId: Hex.encode(idBytes), bucketId: bucket.id, key: key, ownerId: ownerId,
                                            initiated: Date(), metadata: metadata, checksumAlgorithm: checksumAlgorithm)
         record.acl = acl
+        record.checksumType = checksumType
         let uploadRecord = record
         try await write { [self] txn in
             guard let current = try Self.bucket(txn, buckets, name: bucket.name), current.id == bucket.id else {
@@ -103,7 +105,7 @@ extension LMDBObjectStore {
             var chosen: [PartRecord] = []
             for (i, wanted) in requested.enumerated() {
                 guard let number = UInt32(exactly: wanted.partNumber), let part = stored[number],
-                      part.etag == wanted.etag.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")) else {
+                      part.etag == wanted.unquotedETag else {
                     throw ObjectStoreError.invalidPart
                 }
                 if let claimed = wanted.checksum, claimed != part.checksum?.base64 { throw ObjectStoreError.invalidPart }
@@ -116,13 +118,23 @@ extension LMDBObjectStore {
             if let algorithm = upload.checksumAlgorithm {
                 let raw = chosen.compactMap { $0.checksum.flatMap { Base64.decode($0.base64) } }
                 if raw.count == chosen.count {
-                    checksum = StoredChecksum(algorithm: algorithm, base64: Base64.encode(Self.checksum(algorithm, raw.flatMap { $0 })) + "-\(chosen.count)")
+                    switch upload.checksumType ?? .composite {
+                    case .composite:
+                        checksum = StoredChecksum(algorithm: algorithm, base64: Base64.encode(Self.checksum(algorithm, raw.flatMap { $0 })) + "-\(chosen.count)")
+                    case .fullObject:
+                        var whole: [UInt8]? = raw[0]
+                        for (part, crc) in zip(chosen, raw).dropFirst() {
+                            whole = whole.flatMap { Self.combine(algorithm, $0, crc, lengthOfSecond: part.size) }
+                        }
+                        checksum = whole.map { StoredChecksum(algorithm: algorithm, base64: Base64.encode($0)) }
+                    }
                 }
             }
             var record = ObjectRecord(size: chosen.reduce(0) { $0 + $1.size }, etag: etag, lastModified: lastModified,
                                       metadata: upload.metadata, checksum: checksum, ownerId: upload.ownerId,
                                       blobId: 0, chunkSize: UInt32(Self.chunkSize), chunkCount: 0)
             record.acl = upload.acl
+            record.uploadId = upload.uploadId
             record.parts = chosen.map {
                 PartSegment(partNumber: $0.partNumber, blobId: $0.blobId, chunkCount: $0.chunkCount, size: $0.size,
                             etag: $0.etag, checksum: $0.checksum?.base64)
@@ -147,6 +159,17 @@ extension LMDBObjectStore {
         case .crc64nvme: var c = CRC64NVME(); c.update(bytes); return c.bytes
         case .sha1: return Digest.sha1(bytes)
         case .sha256: return Digest.sha256(bytes)
+        }
+    }
+
+    /// The `algorithm` CRC of A‖B from those of A and B (FULL_OBJECT multipart checksums);
+    /// nil for the digests, which cannot be combined.
+    static func combine(_ algorithm: ChecksumAlgorithm, _ first: [UInt8], _ second: [UInt8], lengthOfSecond: UInt64) -> [UInt8]? {
+        switch algorithm {
+        case .crc32: CRC32.combine(first, second, lengthOfSecond: lengthOfSecond)
+        case .crc32c: CRC32C.combine(first, second, lengthOfSecond: lengthOfSecond)
+        case .crc64nvme: CRC64NVME.combine(first, second, lengthOfSecond: lengthOfSecond)
+        case .sha1, .sha256: nil
         }
     }
 
