@@ -41,6 +41,8 @@ final class DateFormatTests: XCTestCase {
         let date = Date(timeIntervalSince1970: 1_445_412_480.25)  // 2015-10-21T07:28:00.250Z, a Wednesday
         XCTAssertEqual(HTTPDate.rfc1123(date), "Wed, 21 Oct 2015 07:28:00 GMT")
         XCTAssertEqual(ISO8601Date.format(date), "2015-10-21T07:28:00.250Z")
+        XCTAssertEqual(ISO8601Date.formatSeconds(date), "2015-10-21T07:28:00Z")
+        XCTAssertEqual(ISO8601Date.formatSeconds(Date(timeIntervalSince1970: 1_445_412_480.9996)), "2015-10-21T07:28:00Z")
         XCTAssertEqual(HTTPDate.rfc1123(Date(timeIntervalSince1970: 951_782_400)), "Tue, 29 Feb 2000 00:00:00 GMT")
         XCTAssertEqual(HTTPDate.parse("Wed, 21 Oct 2015 07:28:00 GMT")?.timeIntervalSince1970, 1_445_412_480)
         XCTAssertEqual(HTTPDate.parse("2015-10-21T07:28:00.000Z")?.timeIntervalSince1970, 1_445_412_480)
