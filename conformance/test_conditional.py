@@ -186,3 +186,75 @@ def test_put_if_match_missing_key(s3, bucket):
     with pytest.raises(ClientError) as ei:
         s3.head_object(Bucket=bucket, Key="absent")
     assert sup.http_status(ei.value) == 404
+
+
+# AWS PutObject / CompleteMultipartUpload: If-Match "Expects the ETag value as a string",
+# If-None-Match "Expects the '*' (asterisk) character". S3 answers an If-None-Match holding
+# an ETag with 501 NotImplemented, "A header you provided implies functionality that is not
+# implemented" (aws/aws-sdk-ruby#3144 shows it from S3 itself), and so does it the two
+# headers together.
+NOT_IMPLEMENTED = "A header you provided implies functionality that is not implemented"
+
+
+def _raw_error(resp) -> tuple[int, str, str]:
+    err = sup.parse_error(resp.content)
+    return resp.status_code, err["Code"], err["Message"]
+
+
+@pytest.mark.shoebox_only("moto ignores conditional write headers it does not support")
+def test_put_if_none_match_etag_is_not_implemented(s3, obj, signed):
+    b, k, etag = obj
+    for value in (etag, '"0123456789abcdef0123456789abcdef"'):
+        resp = signed("PUT", f"/{b}/{k}", body=b"new", headers={"If-None-Match": value})
+        assert _raw_error(resp) == (501, "NotImplemented", NOT_IMPLEMENTED)
+        assert sup.parse_error(resp.content).get("Header") == "If-None-Match"
+    resp = signed("PUT", f"/{b}/{k}", body=b"new", headers={"If-None-Match": "*", "If-Match": etag})
+    assert _raw_error(resp)[:2] == (501, "NotImplemented")
+    assert s3.get_object(Bucket=b, Key=k)["Body"].read() == BODY
+
+
+def _multipart(s3, bucket, key, data=b"p" * 1000):
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    part = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=1, Body=data)
+    return upload_id, [{"PartNumber": 1, "ETag": part["ETag"]}]
+
+
+@pytest.mark.multipart
+def test_complete_multipart_if_none_match_star(s3, bucket):
+    upload_id, parts = _multipart(s3, bucket, "mp-once")
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="mp-once", UploadId=upload_id,
+                                        MultipartUpload={"Parts": parts}, IfNoneMatch="*")
+    assert sup.http_status(done) == 200
+    upload_id, parts = _multipart(s3, bucket, "mp-once", b"q" * 1000)
+    with pytest.raises(ClientError) as ei:
+        s3.complete_multipart_upload(Bucket=bucket, Key="mp-once", UploadId=upload_id,
+                                     MultipartUpload={"Parts": parts}, IfNoneMatch="*")
+    assert (sup.http_status(ei.value), sup.error_code(ei.value)) == (412, "PreconditionFailed")
+    assert s3.get_object(Bucket=bucket, Key="mp-once")["Body"].read() == b"p" * 1000
+
+
+@pytest.mark.multipart
+def test_complete_multipart_if_match(s3, obj):
+    b, k, etag = obj
+    upload_id, parts = _multipart(s3, b, k)
+    with pytest.raises(ClientError) as ei:
+        s3.complete_multipart_upload(Bucket=b, Key=k, UploadId=upload_id, MultipartUpload={"Parts": parts},
+                                     IfMatch='"0123456789abcdef0123456789abcdef"')
+    assert (sup.http_status(ei.value), sup.error_code(ei.value)) == (412, "PreconditionFailed")
+    assert s3.get_object(Bucket=b, Key=k)["Body"].read() == BODY
+    done = s3.complete_multipart_upload(Bucket=b, Key=k, UploadId=upload_id, MultipartUpload={"Parts": parts},
+                                        IfMatch=etag)
+    assert sup.http_status(done) == 200
+    assert s3.get_object(Bucket=b, Key=k)["Body"].read() == b"p" * 1000
+
+
+@pytest.mark.multipart
+@pytest.mark.shoebox_only("moto ignores conditional write headers it does not support")
+def test_complete_multipart_if_none_match_etag_is_not_implemented(s3, obj, signed):
+    b, k, etag = obj
+    upload_id, parts = _multipart(s3, b, k)
+    xml = ("<CompleteMultipartUpload><Part><PartNumber>1</PartNumber>"
+           f"<ETag>{parts[0]['ETag']}</ETag></Part></CompleteMultipartUpload>").encode()
+    resp = signed("POST", f"/{b}/{k}?uploadId={upload_id}", body=xml, headers={"If-None-Match": etag})
+    assert _raw_error(resp) == (501, "NotImplemented", NOT_IMPLEMENTED)
+    assert s3.get_object(Bucket=b, Key=k)["Body"].read() == BODY

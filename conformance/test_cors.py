@@ -450,3 +450,46 @@ def test_post_upload_gets_cors_headers(actual_bucket, client_factory):
     resp = requests.post(post["url"], files=parts, headers={"Origin": ORIGIN}, timeout=30)
     assert resp.status_code == 403
     assert_cors_headers(resp)
+
+
+# AllowedOrigin with one `*` anywhere in it (AWS: "can contain at most one * wildcard
+# character", e.g. http://*.example.com): the star stands for any run of characters.
+WILDCARD_RULES = [
+    {"AllowedMethods": ["GET"], "AllowedOrigins": ["*.example.com"]},
+    {"AllowedMethods": ["PUT"], "AllowedOrigins": ["http://*.suffix"]},
+    {"AllowedMethods": ["DELETE"], "AllowedOrigins": ["https://www.*.com"]},
+]
+WILDCARD_CASES = [
+    ("http://www.example.com", "GET", True),
+    ("https://a.b.example.com", "GET", True),
+    ("http://example.com", "GET", False),  # the "." before example.com is in the pattern
+    ("http://www.example.com.evil.net", "GET", False),
+    ("http://photos.suffix", "PUT", True),
+    ("http://a.b.suffix", "PUT", True),
+    ("https://photos.suffix", "PUT", False),  # scheme is part of the pattern
+    ("http://photos.suffix.net", "PUT", False),
+    ("https://www.anything.com", "DELETE", True),
+    ("https://www.a.b.com", "DELETE", True),
+    ("https://www.example.org", "DELETE", False),
+    ("http://www.example.com", "DELETE", False),  # scheme differs
+    ("https://mail.example.com", "DELETE", False),  # prefix differs
+]
+
+
+@pytest.mark.shoebox_only("moto does not answer CORS preflight requests from the bucket's rules")
+@pytest.mark.parametrize("origin,method,allowed", WILDCARD_CASES, ids=[f"{o}-{m}" for o, m, _ in WILDCARD_CASES])
+def test_wildcard_origin_patterns(s3, bucket, endpoint, signed, origin, method, allowed):
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": WILDCARD_RULES})
+    rules = s3.get_bucket_cors(Bucket=bucket)["CORSRules"]
+    assert [r["AllowedOrigins"] for r in rules] == [r["AllowedOrigins"] for r in WILDCARD_RULES]
+    resp = preflight(endpoint, f"/{bucket}/k", origin, method)
+    if not allowed:
+        assert resp.status_code == 403, dict(resp.headers)
+        assert ACAO not in resp.headers
+        return
+    assert resp.status_code == 200, resp.text
+    assert resp.headers.get(ACAO) == origin  # the origin itself, not the pattern
+    assert method in [m.upper() for m in header_list(resp.headers.get(ACAM))]
+    # the actual request gets the same headers
+    actual = signed(method, f"/{bucket}/k", headers={"Origin": origin}, body=b"x" if method == "PUT" else b"")
+    assert actual.headers.get(ACAO) == origin, dict(actual.headers)

@@ -178,3 +178,75 @@ def test_missing_bucket_with_bad_signature_is_403_not_404(endpoint):
     resp = requests.get(url, headers=sup.sign_headers("GET", url, secret_key="wrong"), timeout=10)
     assert resp.status_code == 403
     assert _error(resp)["Code"] == "SignatureDoesNotMatch"
+
+
+# ------------------------------------------------------------ request time: Date and x-amz-date
+# SigV4 takes the request time from x-amz-date, or, when there is none, from the Date header
+# (which must then be signed). botocore signs with Date alone when the request carries one,
+# written as email.utils.formatdate writes it: "Fri, 04 Dec 2026 17:00:00 -0000".
+
+
+class _BothDatesSigner(sup.S3SigV4Auth):
+    """botocore's signer, but keeping the caller's Date beside the X-Amz-Date it adds."""
+
+    def _set_necessary_date_headers(self, request):
+        if "X-Amz-Date" in request.headers:
+            del request.headers["X-Amz-Date"]
+        request.headers["X-Amz-Date"] = request.context["timestamp"]
+
+
+def _sign_both(method, url, body, date_value):
+    req = sup.AWSRequest(method=method, url=url, data=body, headers={"Date": date_value})
+    req.context = {}
+    _BothDatesSigner(sup.Credentials(sup.ROOT_ACCESS_KEY, sup.ROOT_SECRET_KEY), "s3", sup.REGION).add_auth(req)
+    return dict(req.headers.items())
+
+
+@AUTH
+def test_sigv4_with_only_a_date_header(s3, bucket, endpoint):
+    url = f"{endpoint}/{bucket}/dated"
+    headers = sup.sign_headers("PUT", url, body=b"dated", headers={"Date": "placeholder"})
+    assert "X-Amz-Date" not in headers and "date" in headers["Authorization"], headers
+    resp = requests.put(url, data=b"dated", headers=headers, timeout=10)
+    assert resp.status_code == 200, resp.text
+    headers = sup.sign_headers("GET", url, headers={"Date": "placeholder"})
+    resp = requests.get(url, headers=headers, timeout=10)
+    assert resp.status_code == 200, resp.text
+    assert resp.content == b"dated"
+
+
+@AUTH
+def test_sigv4_with_only_a_date_header_too_old_is_skewed(bucket, endpoint):
+    url = f"{endpoint}/{bucket}?list-type=2"
+    when = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(minutes=30)
+    headers = sup.sign_headers("GET", url, headers={"Date": "placeholder"}, when=when)
+    resp = requests.get(url, headers=headers, timeout=10)
+    assert resp.status_code == 403
+    assert _error(resp)["Code"] == "RequestTimeTooSkewed"
+
+
+@AUTH
+def test_sigv4_with_date_and_x_amz_date_both_signed(s3, bucket, endpoint):
+    # x-amz-date wins: a Date an hour old (a proxy's, say) does not make the request skewed.
+    url = f"{endpoint}/{bucket}/both"
+    old = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    headers = _sign_both("PUT", url, b"both", old)
+    assert "date;" in headers["Authorization"] and "x-amz-date" in headers["Authorization"], headers
+    resp = requests.put(url, data=b"both", headers=headers, timeout=10)
+    assert resp.status_code == 200, resp.text
+    assert s3.get_object(Bucket=bucket, Key="both")["Body"].read() == b"both"
+    # the signature covers the Date: another value does not match
+    headers["Date"] = old.replace(" GMT", " +0000")
+    resp = requests.put(url, data=b"both", headers=headers, timeout=10)
+    assert resp.status_code == 403
+    assert _error(resp)["Code"] == "SignatureDoesNotMatch"
+
+
+@AUTH
+def test_sigv4_with_x_amz_date_signed_and_date_unsigned(s3, bucket, endpoint):
+    url = f"{endpoint}/{bucket}/amz-dated"
+    headers = sup.sign_headers("PUT", url, body=b"amz")
+    headers["Date"] = "Mon, 01 Jan 2001 00:00:00 GMT"  # not signed, not the request time
+    resp = requests.put(url, data=b"amz", headers=headers, timeout=10)
+    assert resp.status_code == 200, resp.text
+    assert s3.get_object(Bucket=bucket, Key="amz-dated")["Body"].read() == b"amz"

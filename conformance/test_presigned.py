@@ -388,15 +388,50 @@ def test_expired_hand_signed(s3, bucket, endpoint):
     assert (err["Code"], err["Message"]) == ("AccessDenied", "Request has expired")
 
 
+WEEK_MESSAGE = ("X-Amz-Expires must be less than a week (in seconds); that is, "
+                "the given X-Amz-Expires must be less than 604800 seconds")
+
+
 @AUTH
-@pytest.mark.parametrize("expires", ["0", "604801", "-5", "soon"])
-def test_v4_expires_out_of_range(s3, bucket, endpoint, expires):
+@pytest.mark.parametrize("expires,status,code,message", [
+    # AWS checks X-Amz-Expires as a number, then not negative, then a week at most
+    # (AuthorizationQueryParametersError, a 400 in the error table), then the expiry:
+    # 0 is in range and expires at once.
+    ("0", 403, "AccessDenied", "Request has expired"),
+    ("604801", 400, "AuthorizationQueryParametersError", WEEK_MESSAGE),
+    ("-5", 400, "AuthorizationQueryParametersError", "X-Amz-Expires must be non-negative"),
+    ("soon", 400, "AuthorizationQueryParametersError", "X-Amz-Expires should be a number"),
+])
+def test_v4_expires_out_of_range(s3, bucket, endpoint, expires, status, code, message):
     # X-Amz-Expires: "Minimum value of 1, maximum of 604800 (seven days)". boto3 will
     # not produce these, so the URL is signed by hand, correctly otherwise.
     s3.put_object(Bucket=bucket, Key="k", Body=b"x")
     resp = requests.get(hand_presign_v4("GET", endpoint, f"/{bucket}/k", expires=expires), timeout=30)
-    assert resp.status_code == 400, resp.text
-    assert error_of(resp)["Code"] == "AuthorizationQueryParametersError"
+    assert resp.status_code == status, resp.text
+    err = error_of(resp)
+    assert (err["Code"], err["Message"]) == (code, message)
+    if code == "AccessDenied":  # S3 names the validity, the expiry and its own clock
+        assert err.get("X-Amz-Expires") == expires, err
+        assert err.get("Expires", "").endswith("Z") and err.get("ServerTime", "").endswith("Z"), err
+
+
+@AUTH
+@pytest.mark.parametrize("expires,message", [
+    ("soon", "Invalid date (should be seconds since epoch): soon"),
+    (None, "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters"),
+])
+def test_v2_bad_expires_is_access_denied(s3, bucket, endpoint, expires, message):
+    # SigV2 query authentication: an Expires that is not a time, or none, is 403 AccessDenied.
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    url = hand_presign_v2("GET", endpoint, f"/{bucket}/k", expires_at=int(time.time()) + 60)
+    parts = urlsplit(url)
+    pairs = [(k, v) for k, v in parse_qsl(parts.query) if k != "Expires"]
+    if expires is not None:
+        pairs.append(("Expires", expires))
+    resp = requests.get(urlunsplit(parts._replace(query=urlencode(pairs))), timeout=30)
+    assert resp.status_code == 403, resp.text
+    err = error_of(resp)
+    assert (err["Code"], err["Message"]) == ("AccessDenied", message)
 
 
 # --------------------------------------------------------------------------

@@ -59,8 +59,9 @@ package enum HTTPDate {
     }
 
     /// Parses an RFC 1123 date only, `Fri, 24 May 2013 00:00:00 GMT` (weekday optional and
-    /// not checked; day of one or two digits; zone `GMT`, `UTC`, `Z` or `+0000`): the form
-    /// SigV4 accepts in a signed `Date` header.
+    /// not checked; day of one or two digits; zone `GMT`, `UTC`, `Z` or a numeric offset such
+    /// as `+0000`, `-0000` or `+0100`, RFC 5322's forms): the form SigV4 accepts in a signed
+    /// `Date` header. botocore writes that header with Python's `formatdate`, `... -0000`.
     package static func parseRFC1123(_ string: String) -> Date? {
         parseRFC1123(string.utf8.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: true).map(Array.init))
     }
@@ -72,8 +73,16 @@ package enum HTTPDate {
         let (day, month, year, time, zone) = (fields[fields.startIndex], fields[fields.startIndex + 1],
                                               fields[fields.startIndex + 2], fields[fields.startIndex + 3], fields[fields.startIndex + 4])
         guard (1...2).contains(day.count), let dayNumber = asciiNumber(day), year.count == 4, let yearNumber = asciiNumber(year),
-              isGMT(zone) else { return nil }
-        return makeDate(year: yearNumber, month: month, day: dayNumber, time: time)
+              let offset = isGMT(zone) ? 0 : numericOffset(zone) else { return nil }
+        return makeDate(year: yearNumber, month: month, day: dayNumber, time: time)?.addingTimeInterval(TimeInterval(-offset))
+    }
+
+    /// Seconds east of UTC of an RFC 5322 zone `+hhmm` / `-hhmm`; nil for anything else.
+    private static func numericOffset(_ zone: [UInt8]) -> Int? {
+        guard zone.count == 5, zone[0] == UInt8(ascii: "+") || zone[0] == UInt8(ascii: "-"),
+              let hours = asciiNumber(zone[1..<3]), let minutes = asciiNumber(zone[3..<5]), hours < 24, minutes < 60
+        else { return nil }
+        return (zone[0] == UInt8(ascii: "-") ? -1 : 1) * (hours * 3600 + minutes * 60)
     }
 
     /// `06-Nov-94 08:49:37 GMT` (the weekday already dropped); a two-digit year more than

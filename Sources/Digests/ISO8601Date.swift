@@ -21,6 +21,13 @@ package enum ISO8601Date {
         }
     }
 
+    /// `2015-10-21T07:28:00Z`, the whole second (truncated): how S3 writes the times in an
+    /// expired presigned URL's error.
+    package static func formatSeconds(_ date: Date) -> String {
+        let text = format(Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down)))
+        return text.hasSuffix(".000Z") ? String(text.dropLast(5)) + "Z" : text
+    }
+
     private static func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
 
     /// Parses `yyyy-MM-dd'T'HH:mm:ss`, optionally followed by `.` and 1 to 9 fraction digits,

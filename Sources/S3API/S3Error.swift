@@ -1,3 +1,5 @@
+import Digests
+import Foundation
 import ObjectStore
 import SigV4
 
@@ -197,8 +199,13 @@ struct S3Error: Error, Sendable {
         case .malformedDate: S3Error(.accessDenied, "AWS authentication requires a valid Date or x-amz-date header")
         case .requestTimeTooSkewed: S3Error(.requestTimeTooSkewed)
         case .missingSignedHeader(let name): S3Error(.accessDenied, "There were headers present in the request which were not signed or a signed header is missing: \(name)")
-        case .expired: S3Error(.accessDenied, "Request has expired")
+        case .expired(let expires, let xAmzExpires):
+            // As S3 words it: the validity (SigV4), the expiry and the server's clock.
+            S3Error(.accessDenied, "Request has expired",
+                    details: (xAmzExpires.map { [("X-Amz-Expires", String($0))] } ?? [])
+                        + [("Expires", ISO8601Date.formatSeconds(expires)), ("ServerTime", ISO8601Date.formatSeconds(Date()))])
         case .malformedQueryAuthorization(let why): S3Error(.authorizationQueryParametersError, why)
+        case .queryAccessDenied(let why): S3Error(.accessDenied, why)
         case .signatureDoesNotMatch(let canonicalRequest, let stringToSign):
             S3Error(.signatureDoesNotMatch, details: [("StringToSign", stringToSign), ("CanonicalRequest", canonicalRequest)])
         }

@@ -95,11 +95,13 @@ extension S3Server {
         if request.header("x-amz-object-lock-mode") != nil { throw S3Error.notImplemented("Object Lock") }
     }
 
-    /// `If-None-Match: *` and `If-Match` on a write.
+    /// `If-None-Match: *` and `If-Match` on a write. S3 takes only `*` in If-None-Match
+    /// ("Expects the '*' (asterisk) character") and not both headers at once: it answers
+    /// anything else with 501 NotImplemented naming the header, and so does Shoebox.
     func writeCondition(_ request: S3Request) throws -> WriteCondition {
         if let value = request.header("if-none-match") {
-            guard value.trimmingCharacters(in: .whitespaces) == "*" else {
-                throw S3Error.notImplemented("If-None-Match on writes other than '*'")
+            guard value.trimmingCharacters(in: .whitespaces) == "*", request.header("if-match") == nil else {
+                throw S3Error(.notImplemented, details: [("Header", "If-None-Match")])
             }
             return .ifNoneMatchAny
         }

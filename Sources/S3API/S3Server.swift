@@ -123,11 +123,19 @@ public final class S3Server: Sendable {
             endpoint = s3.endpoint
             isHead = s3.method == "HEAD"
             if case .preflight = s3.endpoint {} else { try authenticate(&s3) }
+            // Access is checked before `100 Continue`: a request it refuses gets its 403
+            // without the client sending a body that would only be thrown away.
+            let resolved = try authorize(s3)
             if expectContinue && s3.endpoint.takesBody {
-                try await writer.writeInformationalHead(HTTPResponse(status: .continue))
+                do {
+                    try await writer.writeInformationalHead(HTTPResponse(status: .continue))
+                } catch {
+                    resolved.object?.close()
+                    throw error
+                }
                 expectContinue = false
             }
-            response = try await dispatch(s3)
+            response = try await dispatch(s3, resolved)
         } catch {
             var s3Error = S3Error.from(error)
             // Name what was missing, as AWS does.
@@ -181,10 +189,9 @@ public final class S3Server: Sendable {
 
     private static let requestCounter = Atomic<UInt64>(randomBytes(8).withUnsafeBytes { $0.load(as: UInt64.self) })
 
-    /// Checks the access the endpoint declares (resolving its bucket and object once), then
-    /// runs the handler of the request's S3 area with what was resolved.
-    func dispatch(_ request: S3Request) async throws -> S3Response {
-        let resolved = try authorize(request)
+    /// Runs the handler of the request's S3 area with what ``authorize(_:)`` resolved for it
+    /// (its bucket and object, looked up and checked once).
+    func dispatch(_ request: S3Request, _ resolved: ResolvedRequest) async throws -> S3Response {
         switch request.endpoint {
         case .listBuckets: return try listBuckets(request, user: resolved.signedInUser)
         case .createBucket(let bucket): return try await createBucket(request, name: bucket, user: resolved.signedInUser)

@@ -37,9 +37,7 @@ public enum Presigned {
         }
         let amzDate = try value("X-Amz-Date")
         guard let time = AMZDate.parse(amzDate) else { throw .malformedDate }
-        guard let expires = Int(try value("X-Amz-Expires")), expires >= 1, expires <= maxExpires else {
-            throw .malformedQueryAuthorization("X-Amz-Expires must be between 1 and 604800 seconds")
-        }
+        let expires = try checkedExpires(value("X-Amz-Expires"))
         let signedHeaders = try value("X-Amz-SignedHeaders").split(separator: ";").map { String($0).lowercased() }
         let signature = try value("X-Amz-Signature")
         guard signedHeaders.contains("host") else { throw .missingSignedHeader("host") }
@@ -48,7 +46,9 @@ public enum Presigned {
         }
         // A URL signed in the future (beyond clock skew) is not yet valid.
         guard time.timeIntervalSince(now) <= 900 else { throw .requestTimeTooSkewed }
-        guard now.timeIntervalSince(time) <= TimeInterval(expires) else { throw .expired }
+        guard now.timeIntervalSince(time) <= TimeInterval(expires) else {
+            throw .expired(expires: time.addingTimeInterval(TimeInterval(expires)), xAmzExpires: expires)
+        }
         for name in signedHeaders where request.firstHeader(name) == nil { throw .missingSignedHeader(name) }
 
         let authorization = SigV4Authorization(accessKey: credential[0], date: credential[1], region: credential[2],
@@ -63,6 +63,18 @@ public enum Presigned {
                                          stringToSign: String(decoding: toSign, as: UTF8.self))
         }
         return authorization
+    }
+
+    /// `X-Amz-Expires` as S3 checks it, with S3's messages: a number, not negative, at most a
+    /// week. 0 is in range and has expired by the time it is checked ("Request has expired").
+    static func checkedExpires(_ text: String) throws(SigV4Error) -> Int {
+        guard let expires = Int(text) else { throw .malformedQueryAuthorization("X-Amz-Expires should be a number") }
+        guard expires >= 0 else { throw .malformedQueryAuthorization("X-Amz-Expires must be non-negative") }
+        guard expires <= maxExpires else {
+            throw .malformedQueryAuthorization(
+                "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than \(maxExpires) seconds")
+        }
+        return expires
     }
 
     /// Sub-resources that belong to the SigV2 canonical resource (and response overrides).
@@ -106,11 +118,15 @@ public enum Presigned {
     /// Verifies a SigV2 presigned request (`AWSAccessKeyId`, `Expires`, `Signature`).
     public static func verifyV2(method: String, rawPath: String, query: [(name: String, value: String)],
                                 headers: [(name: String, value: String)], secretKey: String, now: Date) throws(SigV4Error) {
-        guard let expires = query.first(where: { $0.name == "Expires" })?.value, let expiry = Int(expires),
+        // S3 answers both with 403 AccessDenied, not as a malformed query.
+        guard let expires = query.first(where: { $0.name == "Expires" })?.value,
               let signature = query.first(where: { $0.name == "Signature" })?.value else {
-            throw .malformedQueryAuthorization("Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters")
+            throw .queryAccessDenied("Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters")
         }
-        guard now.timeIntervalSince1970 <= TimeInterval(expiry) else { throw .expired }
+        guard let expiry = Int(expires) else { throw .queryAccessDenied("Invalid date (should be seconds since epoch): \(expires)") }
+        guard now.timeIntervalSince1970 <= TimeInterval(expiry) else {
+            throw .expired(expires: Date(timeIntervalSince1970: TimeInterval(expiry)), xAmzExpires: nil)
+        }
         func header(_ name: String) -> String? { headers.first { $0.name.lowercased() == name }?.value }
         // Clients that sign a content type put it in the query too (botocore); the header wins.
         let contentType = header("content-type") ?? query.first(where: { $0.name == "content-type" })?.value ?? ""

@@ -1,3 +1,5 @@
+public import Foundation
+
 /// Why a request's SigV4 authentication failed; S3API maps each case to an S3 error.
 public enum SigV4Error: Error, Equatable, Sendable {
     /// -> 400 AuthorizationHeaderMalformed. The string says what is wrong.
@@ -15,8 +17,13 @@ public enum SigV4Error: Error, Equatable, Sendable {
     case missingSignedHeader(String)
     /// -> 403 SignatureDoesNotMatch (S3 echoes both strings in its error body).
     case signatureDoesNotMatch(canonicalRequest: String, stringToSign: String)
-    /// A presigned URL (or POST policy) past its expiry -> 403 AccessDenied "Request has expired".
-    case expired
-    /// A presigned URL's query authentication is incomplete or out of range -> 400/403.
+    /// A presigned URL past its expiry -> 403 AccessDenied "Request has expired". Carries
+    /// when it expired and, for SigV4, its `X-Amz-Expires`, which S3 names in the error.
+    case expired(expires: Date, xAmzExpires: Int?)
+    /// A presigned URL's query authentication is incomplete or out of range -> 400
+    /// AuthorizationQueryParametersError. The string is S3's message.
     case malformedQueryAuthorization(String)
+    /// A SigV2 presigned URL without a usable `Expires` (or `Signature`) -> 403 AccessDenied,
+    /// as S3 answers it. The string is S3's message.
+    case queryAccessDenied(String)
 }

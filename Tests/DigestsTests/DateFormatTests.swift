@@ -41,6 +41,8 @@ final class DateFormatTests: XCTestCase {
         let date = Date(timeIntervalSince1970: 1_445_412_480.25)  // 2015-10-21T07:28:00.250Z, a Wednesday
         XCTAssertEqual(HTTPDate.rfc1123(date), "Wed, 21 Oct 2015 07:28:00 GMT")
         XCTAssertEqual(ISO8601Date.format(date), "2015-10-21T07:28:00.250Z")
+        XCTAssertEqual(ISO8601Date.formatSeconds(date), "2015-10-21T07:28:00Z")
+        XCTAssertEqual(ISO8601Date.formatSeconds(Date(timeIntervalSince1970: 1_445_412_480.9996)), "2015-10-21T07:28:00Z")
         XCTAssertEqual(HTTPDate.rfc1123(Date(timeIntervalSince1970: 951_782_400)), "Tue, 29 Feb 2000 00:00:00 GMT")
         XCTAssertEqual(HTTPDate.parse("Wed, 21 Oct 2015 07:28:00 GMT")?.timeIntervalSince1970, 1_445_412_480)
         XCTAssertEqual(HTTPDate.parse("2015-10-21T07:28:00.000Z")?.timeIntervalSince1970, 1_445_412_480)
@@ -69,12 +71,17 @@ final class DateFormatTests: XCTestCase {
         XCTAssertEqual(HTTPDate.parseRFC1123("Fri, 24 May 2013 00:00:00 GMT"), date)
         XCTAssertEqual(HTTPDate.parseRFC1123("24 May 2013 00:00:00 GMT"), date)
         XCTAssertEqual(HTTPDate.parseRFC1123("Fri, 24 May 2013 00:00:00 +0000"), date)
+        // botocore's Date header (Python's email.utils.formatdate), and other RFC 5322 offsets.
+        XCTAssertEqual(HTTPDate.parseRFC1123("Fri, 24 May 2013 00:00:00 -0000"), date)
+        XCTAssertEqual(HTTPDate.parseRFC1123("Fri, 24 May 2013 01:30:00 +0130"), date)
+        XCTAssertEqual(HTTPDate.parseRFC1123("Thu, 23 May 2013 19:00:00 -0500"), date)
         XCTAssertEqual(HTTPDate.parseRFC1123("Thu, 29 Feb 2024 23:59:59 GMT"), referenceDate("20240229T235959Z"))
         XCTAssertEqual(HTTPDate.parseRFC1123("Sun, 6 Nov 1994 08:49:37 GMT"), referenceDate("19941106T084937Z"))
         for bad in [
             "", "Fri, 24 May 2013", "Fri, 24 Foo 2013 00:00:00 GMT", "Fri, 24 May 2013 00:00:00 PST",
             "Fri, 31 Jun 2013 00:00:00 GMT", "Fri, 24 May 13 00:00:00 GMT", "Friday, 24-May-13 00:00:00 GMT",
-            "Fri, 24 May 2013 0:00:00 GMT", "Sun Nov  6 08:49:37 1994",
+            "Fri, 24 May 2013 0:00:00 GMT", "Sun Nov  6 08:49:37 1994", "Fri, 24 May 2013 00:00:00 +2400",
+            "Fri, 24 May 2013 00:00:00 +0060", "Fri, 24 May 2013 00:00:00 0000", "Fri, 24 May 2013 00:00:00 +000",
         ] {
             XCTAssertNil(HTTPDate.parseRFC1123(bad), bad)
         }
