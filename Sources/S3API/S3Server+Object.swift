@@ -179,7 +179,7 @@ extension S3Server {
             if let field = HTTPField.Name(name) { headers[field] = value }
         }
         for (name, value) in record.metadata.user.sorted(by: { $0.key < $1.key }) {
-            if let field = HTTPField.Name("x-amz-meta-" + name) { headers[field] = value }
+            if let field = HTTPField.Name("x-amz-meta-" + name) { headers[field] = EncodedWords.encodeIfNeeded(value) }
         }
         return headers
     }
