@@ -1,3 +1,4 @@
+import Digests
 import Foundation
 import ObjectStore
 
@@ -30,13 +31,20 @@ struct ObjectWriteOptions {
         for name in ObjectMetadata.storedContentHeaders {
             if let value = source.value(name) { metadata.contentHeaders[name] = value }
         }
-        // `aws-chunked` describes the transfer, not the object: it is not stored.
+        // `aws-chunked` describes the transfer, not the object: it is not stored (as AWS).
+        // Any other value is stored exactly as sent, spacing and case included.
         if let encoding = metadata.contentHeaders["content-encoding"] {
-            let kept = encoding.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.lowercased() != "aws-chunked" }
-            metadata.contentHeaders["content-encoding"] = kept.isEmpty ? nil : kept.joined(separator: ",")
+            let items = encoding.split(separator: ",", omittingEmptySubsequences: false)
+            let kept = items.filter { $0.trimmingCharacters(in: .whitespaces).lowercased() != "aws-chunked" }
+            if kept.count != items.count {
+                let rest = kept.joined(separator: ",").trimmingCharacters(in: .whitespaces)
+                metadata.contentHeaders["content-encoding"] = rest.isEmpty ? nil : rest
+            }
         }
         var userSize = 0
-        source.forEachField(prefixed: "x-amz-meta-") { short, value in
+        source.forEachField(prefixed: "x-amz-meta-") { short, sent in
+            // Stored as text: RFC 2047 words are decoded (and encoded again on the way out).
+            let value = EncodedWords.decode(sent) ?? sent
             // Repeated metadata headers are joined as S3 does.
             metadata.user[short] = metadata.user[short].map { $0 + "," + value } ?? value
             userSize += short.utf8.count + value.utf8.count

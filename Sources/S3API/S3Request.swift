@@ -43,6 +43,13 @@ struct S3Request: Sendable {
         }
     }
 
+    /// The body comes in HTTP/1.1 chunks (`Transfer-Encoding: chunked`), so its length is
+    /// known only at its end. NIO's codec, which reads every such request, has removed the
+    /// chunk framing and refused any other transfer coding.
+    var isHTTPChunked: Bool {
+        header("transfer-encoding")?.lowercased().contains("chunked") == true
+    }
+
     init(_ request: Request, requestId: String, domain: String?) throws {
         try self.init(head: request.head, body: request.body, requestId: requestId, domain: domain)
     }

@@ -7,8 +7,33 @@ import ObjectStore
 /// Bucket operations: CreateBucket, DeleteBucket, HeadBucket, ListBuckets, GetBucketLocation,
 /// GetBucketVersioning.
 extension S3Server {
+    /// Largest ListBuckets page, and the page size AWS applies when paging parameters come
+    /// without `max-buckets`.
+    static let maxBucketsPerPage = 10_000
+
+    /// ListBuckets, paged as AWS has allowed since 2024 (`max-buckets`, `continuation-token`,
+    /// `prefix`, `bucket-region`); without any of them, every bucket in one answer as before.
     func listBuckets(_ request: S3Request, user: S3User) throws -> S3Response {
-        let buckets = try store.listBuckets(ownerId: user.id)
+        let q = request.query
+        let paged = ["max-buckets", "continuation-token", "prefix", "bucket-region"].contains { q[$0] != nil }
+        var maxBuckets = paged ? Self.maxBucketsPerPage : Int.max
+        if let value = q["max-buckets"] {
+            guard let n = Int(value), (1...Self.maxBucketsPerPage).contains(n) else {
+                throw S3Error(.invalidArgument, "Argument max-buckets must be an integer between 1 and 10000",
+                              details: [("ArgumentName", "max-buckets"), ("ArgumentValue", value)])
+            }
+            maxBuckets = n
+        }
+        // ListBuckets documents a token of length 0 as valid (ListObjectsV2 refuses one).
+        let after = try q["continuation-token"].flatMap { $0.isEmpty ? nil : $0 }.map(ContinuationToken.name)
+        let prefix = q["prefix"] ?? ""
+        let region = q["bucket-region"]
+        // The store lists a user's buckets by name; there are few (AWS allows 10,000), so the
+        // filters run here.
+        let matching = try store.listBuckets(ownerId: user.id).filter { bucket in
+            bucket.name.hasPrefix(prefix) && (region == nil || bucket.region == region) && (after.map { $0 < bucket.name } ?? true)
+        }
+        let page = matching.prefix(maxBuckets)
         var doc = XMLWriter()
         doc.element("ListAllMyBucketsResult", namespace: true) { x in
             x.element("Owner") { x in
@@ -16,7 +41,7 @@ extension S3Server {
                 x.leaf("DisplayName", user.displayName)
             }
             x.element("Buckets") { x in
-                for bucket in buckets {
+                for bucket in page {
                     x.element("Bucket") { x in
                         x.leaf("Name", bucket.name)
                         x.leaf("CreationDate", ISO8601Date.format(bucket.created))
@@ -24,6 +49,8 @@ extension S3Server {
                     }
                 }
             }
+            if page.count < matching.count, let last = page.last { x.leaf("ContinuationToken", ContinuationToken.make(after: last.name)) }
+            x.leaf("Prefix", q["prefix"])
         }
         return .xml(doc)
     }

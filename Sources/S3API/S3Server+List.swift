@@ -27,15 +27,15 @@ extension S3Server {
         case .versions: after = q["key-marker"].flatMap { $0.isEmpty ? nil : $0 }
         case .v2:
             if let token = q["continuation-token"] {
-                guard let bytes = Base64.decode(token), let decoded = String(validating: bytes, as: UTF8.self), !decoded.isEmpty else {
-                    throw S3Error(.invalidArgument, "The continuation token provided is incorrect")
-                }
-                after = decoded
+                after = try ContinuationToken.name(token)
             } else {
                 after = q["start-after"].flatMap { $0.isEmpty ? nil : $0 }
             }
         }
-        let page = try store.list(bucket: bucket, query: ListQuery(prefix: prefix, delimiter: delimiter, after: after, maxKeys: maxKeys))
+        var page = try store.list(bucket: bucket, query: ListQuery(prefix: prefix, delimiter: delimiter, after: after, maxKeys: maxKeys))
+        // `max-keys=0` asks for nothing and AWS answers an empty page that is not truncated
+        // (clients paging on IsTruncated would otherwise loop on it forever).
+        if maxKeys == 0 { page.isTruncated = false }
         let encode: (String) -> String = { urlEncoded ? PercentEncoding.uriEncode($0, encodeSlash: false) : $0 }
         let owner = request.user
         let fetchOwner = version == .v1 || version == .versions || q["fetch-owner"] == "true"
@@ -52,7 +52,7 @@ extension S3Server {
                 x.leaf("KeyCount", String(page.items.count))
                 if let token = q["continuation-token"] { x.leaf("ContinuationToken", token) }
                 if let start = q["start-after"] { x.leaf("StartAfter", encode(start)) }
-                if let next = page.nextAfter { x.leaf("NextContinuationToken", Base64.encode(Array(next.utf8))) }
+                if let next = page.nextAfter { x.leaf("NextContinuationToken", ContinuationToken.make(after: next)) }
             case .versions:
                 x.leaf("KeyMarker", encode(q["key-marker"] ?? ""))
                 x.leaf("VersionIdMarker", q["version-id-marker"] ?? "")

@@ -40,13 +40,16 @@ extension S3Server {
         var verifier = try PayloadVerifier(request)
         switch request.payloadMode {
         case .plain:
-            guard let length = request.header("content-length").flatMap(UInt64.init) else {
-                throw S3Error(.missingContentLength)
-            }
-            guard length <= maxSize else { throw S3Error(.entityTooLarge) }
+            // Without Content-Length, a body in plain HTTP chunks (NIO's codec has removed the
+            // framing) is taken as it streams, up to `maxSize`: some SDKs send streams of
+            // unknown size so. A signed sha256 is still checked once the body has ended.
+            let length = request.header("content-length").flatMap(UInt64.init)
+            guard length != nil || request.isHTTPChunked else { throw S3Error(.missingContentLength) }
+            let limit = length ?? maxSize
+            guard limit <= maxSize else { throw S3Error(.entityTooLarge) }
             for try await buffer in request.body {
-                guard upload.size + UInt64(buffer.readableBytes) <= length else {
-                    throw S3Error(.incompleteBody, "The body is longer than Content-Length.")
+                guard upload.size + UInt64(buffer.readableBytes) <= limit else {
+                    throw length == nil ? S3Error(.entityTooLarge) : S3Error(.incompleteBody, "The body is longer than Content-Length.")
                 }
                 buffer.withUnsafeReadableBytes { bytes in
                     upload.append(bytes)
@@ -54,7 +57,7 @@ extension S3Server {
                 }
                 try await upload.flushIfNeeded()
             }
-            guard upload.size == length else { throw S3Error(.incompleteBody) }
+            if let length, upload.size != length { throw S3Error(.incompleteBody) }
         case .awsChunked(let signed, let trailer):
             guard let length = request.header("x-amz-decoded-content-length").flatMap(UInt64.init) else {
                 throw S3Error(.missingContentLength, "You must provide the x-amz-decoded-content-length header with aws-chunked bodies.")
@@ -180,7 +183,7 @@ extension S3Server {
             if let field = HTTPField.Name(name) { headers[field] = value }
         }
         for (name, value) in record.metadata.user.sorted(by: { $0.key < $1.key }) {
-            if let field = HTTPField.Name("x-amz-meta-" + name) { headers[field] = value }
+            if let field = HTTPField.Name("x-amz-meta-" + name) { headers[field] = EncodedWords.encodeIfNeeded(value) }
         }
         return headers
     }

@@ -30,6 +30,18 @@ final class ObjectWriteOptionsTests: XCTestCase {
         }
     }
 
+    func testContentEncodingKeptAsSentLessAWSChunked() throws {
+        for (sent, kept) in [("gzip, br", "gzip, br"), ("x-Custom ;q=1", "x-Custom ;q=1"), ("aws-chunked", nil),
+                             ("aws-chunked, gzip, br", "gzip, br"), ("gzip,AWS-CHUNKED", "gzip")] {
+            XCTAssertEqual(try parse(["content-encoding": sent]).metadata.contentHeaders["content-encoding"], kept, sent)
+        }
+    }
+
+    func testEncodedWordMetadataIsStoredDecoded() throws {
+        let options = try parse(["x-amz-meta-title": "=?UTF-8?B?aMOpbGxv?=", "x-amz-meta-raw": "héllo", "x-amz-meta-plain": "=?x"])
+        XCTAssertEqual(options.metadata.user, ["title": "héllo", "raw": "héllo", "plain": "=?x"])
+    }
+
     func testInvalidCannedACL() {
         XCTAssertThrowsError(try parse(["acl": "everyone"])) { error in
             XCTAssertEqual((error as? S3Error)?.code, .invalidArgument)
