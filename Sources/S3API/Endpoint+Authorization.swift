@@ -17,7 +17,8 @@ extension Endpoint {
             .bucket(.write)
         case .getBucketACL: .bucket(.readACP)
         case .putBucketACL: .bucket(.writeACP)
-        case .getObject, .headObject: .object(.read)
+        // AWS asks s3:GetObject and s3:GetObjectAttributes: both are object READ here.
+        case .getObject, .headObject, .getObjectAttributes: .object(.read)
         // READ_ACP / WRITE_ACP on the object is all it takes (not READ on the bucket).
         case .getObjectACL: .object(.readACP)
         case .putObjectACL: .object(.writeACP)

@@ -31,6 +31,8 @@ enum Endpoint: Equatable, Sendable {
     case putBucketACL(bucket: String)
     case getObjectACL(bucket: String, key: String)
     case putObjectACL(bucket: String, key: String)
+    /// `GET /bucket/key?attributes`: the attributes `x-amz-object-attributes` names.
+    case getObjectAttributes(bucket: String, key: String)
     case getBucketCORS(bucket: String)
     case putBucketCORS(bucket: String)
     case deleteBucketCORS(bucket: String)
@@ -56,7 +58,7 @@ enum Endpoint: Equatable, Sendable {
         case .putObject(let b, _), .copyObject(let b, _), .getObject(let b, _), .headObject(let b, _), .deleteObject(let b, _),
              .createMultipartUpload(let b, _), .uploadPart(let b, _), .uploadPartCopy(let b, _),
              .completeMultipartUpload(let b, _), .abortMultipartUpload(let b, _), .listParts(let b, _),
-             .getObjectACL(let b, _), .putObjectACL(let b, _):
+             .getObjectACL(let b, _), .putObjectACL(let b, _), .getObjectAttributes(let b, _):
             b
         case .notImplemented(_, let b): b
         }
@@ -68,7 +70,7 @@ enum Endpoint: Equatable, Sendable {
         case .putObject(_, let k), .copyObject(_, let k), .getObject(_, let k), .headObject(_, let k), .deleteObject(_, let k),
              .createMultipartUpload(_, let k), .uploadPart(_, let k), .uploadPartCopy(_, let k),
              .completeMultipartUpload(_, let k), .abortMultipartUpload(_, let k), .listParts(_, let k),
-             .getObjectACL(_, let k), .putObjectACL(_, let k):
+             .getObjectACL(_, let k), .putObjectACL(_, let k), .getObjectAttributes(_, let k):
             k
         default: nil
         }
@@ -97,7 +99,7 @@ enum Endpoint: Equatable, Sendable {
     private static let objectSubresources: [String: String] = [
         "tagging": "ObjectTagging", "retention": "ObjectRetention", "legal-hold": "ObjectLegalHold",
         "torrent": "GetObjectTorrent", "restore": "RestoreObject", "select": "SelectObjectContent",
-        "attributes": "GetObjectAttributes", "versionId": "object versions",
+        "attributes": "ObjectAttributes", "versionId": "object versions",
     ]
 
     private static func verb(_ method: String) -> String {
@@ -119,6 +121,10 @@ enum Endpoint: Equatable, Sendable {
         }
         if method == "OPTIONS" { return .preflight(bucket: bucket, key: key.flatMap { $0.isEmpty ? nil : $0 }) }
         if let key, !key.isEmpty {
+            // Other methods on `?attributes`, and other versions, stay NotImplemented below.
+            if method == "GET", query.has("attributes"), (query["versionId"] ?? "null") == "null" {
+                return .getObjectAttributes(bucket: bucket, key: key)
+            }
             // versionId=null is the only version of an object in an unversioned bucket.
             if let name = query.names.first(where: { objectSubresources[$0] != nil }),
                !(name == "versionId" && query["versionId"] == "null") {

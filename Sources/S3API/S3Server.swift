@@ -219,6 +219,7 @@ public final class S3Server: Sendable {
         case .putBucketACL: return try await putBucketACL(request, bucket: resolved.bucket)
         case .getObjectACL: return try getObjectACL(request, object: resolved.reader)
         case .putObjectACL: return try await putObjectACL(request, object: resolved.reader)
+        case .getObjectAttributes: return try getObjectAttributes(request, object: resolved.reader)
         case .getBucketCORS: return try getBucketCORS(request, bucket: resolved.bucket)
         case .putBucketCORS: return try await putBucketCORS(request, bucket: resolved.bucket)
         case .deleteBucketCORS: return try await deleteBucketCORS(request, bucket: resolved.bucket)

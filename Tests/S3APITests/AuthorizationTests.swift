@@ -42,6 +42,7 @@ final class AuthorizationTests: XCTestCase {
         Example(method: "PUT", bucket: "b", key: nil, query: "acl", expected: .bucket(.writeACP)),
         Example(method: "GET", bucket: "b", key: "k", query: "acl", expected: .object(.readACP)),
         Example(method: "PUT", bucket: "b", key: "k", query: "acl", expected: .object(.writeACP)),
+        Example(method: "GET", bucket: "b", key: "k", query: "attributes", expected: .object(.read)),
         Example(method: "GET", bucket: "b", key: nil, query: "cors", expected: .bucketOwner),
         Example(method: "PUT", bucket: "b", key: nil, query: "cors", expected: .bucketOwner),
         Example(method: "DELETE", bucket: "b", key: nil, query: "cors", expected: .bucketOwner),
@@ -92,9 +93,10 @@ final class AuthorizationTests: XCTestCase {
         case .preflight: 31
         case .postObject: 32
         case .notImplemented: 33
+        case .getObjectAttributes: 34
         }
     }
-    private static let caseCount = 34
+    private static let caseCount = 35
 
     func testEveryEndpointDeclaresTheAccessS3Requires() throws {
         var covered = Set<Int>()

@@ -46,6 +46,10 @@ final class EndpointTests: XCTestCase {
         XCTAssertEqual(try route("GET", "b", nil, "policy"), .notImplemented(operation: "GetBucketPolicy", bucket: "b"))
         XCTAssertEqual(try route("PUT", "b", nil, "tagging"), .notImplemented(operation: "PutBucketTagging", bucket: "b"))
         XCTAssertEqual(try route("GET", "b", "k", "versionId=3"), .notImplemented(operation: "Getobject versions", bucket: "b"))
+        XCTAssertEqual(try route("GET", "b", "k", "attributes"), .getObjectAttributes(bucket: "b", key: "k"))
+        XCTAssertEqual(try route("GET", "b", "k", "attributes&versionId=null"), .getObjectAttributes(bucket: "b", key: "k"))
+        XCTAssertEqual(try route("GET", "b", "k", "attributes&versionId=3"), .notImplemented(operation: "GetObjectAttributes", bucket: "b"))
+        XCTAssertEqual(try route("PUT", "b", "k", "attributes"), .notImplemented(operation: "PutObjectAttributes", bucket: "b"))
         XCTAssertThrowsError(try route("PATCH", "b", "k"))
     }
 
