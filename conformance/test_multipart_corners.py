@@ -2,7 +2,7 @@
 
 Small but valid last parts, a part re-uploaded before completion (the latest wins),
 ListMultipartUploads Initiator/Owner with ID and DisplayName for any lister,
-GetObject partNumber beyond the parts (400 InvalidPart), and complete calls
+GetObject partNumber beyond the parts (400 InvalidPartNumber), and complete calls
 through default boto3 clients (retries on) with varied keys, sizes and concurrency.
 References: https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html,
 https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListMultipartUploads.html
@@ -64,7 +64,7 @@ def test_part_number_beyond_single_part_multipart_object(s3, bucket):
     got = s3.get_object(Bucket=bucket, Key=key, PartNumber=1)
     assert got["Body"].read() == data
     assert got["PartsCount"] == 1
-    expect_error(s3.get_object, "InvalidPart", 400, Bucket=bucket, Key=key, PartNumber=2)
+    expect_error(s3.get_object, "InvalidPartNumber", 400, Bucket=bucket, Key=key, PartNumber=2)
 
 
 @pytest.mark.parametrize("key,parts,concurrency,alg", [

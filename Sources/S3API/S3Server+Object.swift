@@ -135,9 +135,8 @@ extension S3Server {
                 guard let number = Int(value), number >= 1, number <= MultipartUploadRecord.maximumParts else {
                     throw S3Error(.invalidArgument, "Part number must be an integer between 1 and 10000, inclusive")
                 }
-                // AWS answers 400 InvalidPart (not the 416 its error table lists for InvalidPartNumber)
-                // for a part the object does not have, multipart or not.
-                guard let part = reader.partRange(number) else { throw S3Error(.invalidPart, "The requested partnumber is not satisfiable") }
+                // A part the object does not have, multipart or not: 400 InvalidPartNumber (issue 17).
+                guard let part = reader.partRange(number) else { throw S3Error(.invalidPartNumber) }
                 range = part
                 if !record.parts.isEmpty {
                     status = .partialContent
