@@ -98,15 +98,15 @@ extension S3Server {
         if request.header("x-amz-object-lock-mode") != nil { throw S3Error.notImplemented("Object Lock") }
     }
 
-    /// `If-None-Match: *` and `If-Match` on a write. S3 takes only `*` in If-None-Match
-    /// ("Expects the '*' (asterisk) character") and not both headers at once: it answers
-    /// anything else with 501 NotImplemented naming the header, and so does Shoebox.
+    /// `If-None-Match` and `If-Match` on a write, each `*` or a list of ETags (issue 17: not
+    /// only `*` in If-None-Match, as AWS documents). Both headers at once are 501 NotImplemented
+    /// naming the header, as S3 answers them.
     func writeCondition(_ request: S3Request) throws -> WriteCondition {
         if let value = request.header("if-none-match") {
-            guard value.trimmingCharacters(in: .whitespaces) == "*", request.header("if-match") == nil else {
+            guard request.header("if-match") == nil else {
                 throw S3Error(.notImplemented, details: [("Header", "If-None-Match")])
             }
-            return .ifNoneMatchAny
+            return .ifNoneMatch(Self.etagList(value))
         }
         if let value = request.header("if-match") { return .ifMatch(Self.etagList(value)) }
         return .none
