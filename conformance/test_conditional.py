@@ -243,32 +243,22 @@ def test_complete_multipart_if_none_match_star(s3, bucket):
 
 
 @pytest.mark.multipart
-def test_complete_multipart_if_match(s3, obj):
+@pytest.mark.parametrize("header", [
+    "IfMatch",
+    pytest.param("IfNoneMatch", marks=pytest.mark.shoebox_only("moto ignores conditional write headers it does not support")),
+])
+def test_complete_multipart_conditional(s3, obj, header):
+    # If-Match fails with another ETag and holds with the current one; If-None-Match the reverse.
     b, k, etag = obj
+    failing, holding = (OTHER_ETAG, etag) if header == "IfMatch" else (etag, OTHER_ETAG)
     upload_id, parts = _multipart(s3, b, k)
     with pytest.raises(ClientError) as ei:
         s3.complete_multipart_upload(Bucket=b, Key=k, UploadId=upload_id, MultipartUpload={"Parts": parts},
-                                     IfMatch='"0123456789abcdef0123456789abcdef"')
+                                     **{header: failing})
     assert (sup.http_status(ei.value), sup.error_code(ei.value)) == (412, "PreconditionFailed")
     assert s3.get_object(Bucket=b, Key=k)["Body"].read() == BODY
     done = s3.complete_multipart_upload(Bucket=b, Key=k, UploadId=upload_id, MultipartUpload={"Parts": parts},
-                                        IfMatch=etag)
-    assert sup.http_status(done) == 200
-    assert s3.get_object(Bucket=b, Key=k)["Body"].read() == b"p" * 1000
-
-
-@pytest.mark.multipart
-@pytest.mark.shoebox_only("moto ignores conditional write headers it does not support")
-def test_complete_multipart_if_none_match_etag(s3, obj):
-    b, k, etag = obj
-    upload_id, parts = _multipart(s3, b, k)
-    with pytest.raises(ClientError) as ei:
-        s3.complete_multipart_upload(Bucket=b, Key=k, UploadId=upload_id, MultipartUpload={"Parts": parts},
-                                     IfNoneMatch=etag)
-    assert (sup.http_status(ei.value), sup.error_code(ei.value)) == (412, "PreconditionFailed")
-    assert s3.get_object(Bucket=b, Key=k)["Body"].read() == BODY
-    done = s3.complete_multipart_upload(Bucket=b, Key=k, UploadId=upload_id, MultipartUpload={"Parts": parts},
-                                        IfNoneMatch=OTHER_ETAG)
+                                        **{header: holding})
     assert sup.http_status(done) == 200
     assert s3.get_object(Bucket=b, Key=k)["Body"].read() == b"p" * 1000
 
