@@ -1,4 +1,5 @@
 #include "CVipsShim.h"
+#include <string.h>
 
 int shoebox_vips_start(const char *program) {
     if (VIPS_INIT(program) != 0) return -1;
@@ -66,4 +67,15 @@ int shoebox_vips_jpeg(VipsImage *in, int quality, void **buffer, size_t *length)
 
 int shoebox_vips_webp(VipsImage *in, void **buffer, size_t *length) {
     return vips_webpsave_buffer(in, buffer, length, "strip", TRUE, NULL);
+}
+
+void shoebox_vips_remove_metadata(VipsImage *image) {
+    gchar **fields = vips_image_get_fields(image);
+    for (gchar **field = fields; *field; field++) {
+        if (g_str_has_prefix(*field, "exif-") || g_str_has_prefix(*field, "xmp-") ||
+            g_str_has_prefix(*field, "iptc-") || g_str_has_prefix(*field, "icc-") ||
+            strcmp(*field, "orientation") == 0)
+            vips_image_remove(image, *field);
+    }
+    g_strfreev(fields);
 }

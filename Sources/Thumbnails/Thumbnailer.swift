@@ -33,6 +33,7 @@ public struct Thumbnailer: Sendable {
         let srgb = try Vips.image("cannot convert to sRGB") { shoebox_vips_srgb8(decoded.pointer, $0) }
         guard let rendered = vips_image_copy_memory(srgb.pointer) else { throw Vips.takeError(context: "cannot decode") }
         let preview = VipsImageHandle(rendered)
+        shoebox_vips_remove_metadata(preview.pointer)  // the thumbnail inherits the preview's
         let jpeg = try Vips.bytes("cannot encode the preview") {
             shoebox_vips_jpeg(preview.pointer, Int32(limits.previewQuality), $0, $1)
         }
@@ -40,7 +41,7 @@ public struct Thumbnailer: Sendable {
             shoebox_vips_thumbnail_image(preview.pointer, Int32(limits.thumbnailEdge), $0)
         }
         let webp = try Vips.bytes("cannot encode the thumbnail") { shoebox_vips_webp(small.pointer, $0, $1) }
-        return Derivatives(thumbnail: webp, preview: jpeg, width: width, height: height,
+        return Derivatives(thumbnail: WebPMetadata.removing(from: webp), preview: jpeg, width: width, height: height,
                            placeholder: try placeholder(of: preview))
     }
 

@@ -36,4 +36,9 @@ int shoebox_vips_jpeg(VipsImage *in, int quality, void **buffer, size_t *length)
 /// WebP without metadata (alpha kept).
 int shoebox_vips_webp(VipsImage *in, void **buffer, size_t *length);
 
+/// Drops EXIF (GPS included), XMP, IPTC and ICC metadata from an image this process owns
+/// alone. The savers' strip option is not enough: libvips 8.14's webpsave still wrote an EXIF
+/// chunk with it (caught by ThumbnailerTests).
+void shoebox_vips_remove_metadata(VipsImage *image);
+
 #endif
