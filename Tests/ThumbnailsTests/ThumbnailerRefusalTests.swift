@@ -3,17 +3,7 @@ import Thumbnails
 import XCTest
 
 /// Bad inputs end as Unprocessable with a reason, before decoding where the header tells.
-final class ThumbnailerRefusalTests: XCTestCase {
-    var fixtures: Fixtures!
-
-    override func setUpWithError() throws {
-        fixtures = try Fixtures()
-    }
-
-    override func tearDown() {
-        fixtures.remove()
-    }
-
+final class ThumbnailerRefusalTests: FixtureTestCase {
     /// Asserts the file is refused with a reason containing `words`.
     func assertRefused(_ file: String, _ words: String, limits: ThumbnailLimits = .init(), line: UInt = #line) {
         XCTAssertThrowsError(try Thumbnailer(limits: limits).derivatives(ofFile: file), line: line) { error in

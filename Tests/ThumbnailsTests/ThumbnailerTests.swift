@@ -3,17 +3,7 @@ import Thumbnails
 import XCTest
 
 /// Derivatives of good inputs: sizes, formats, orientation, colour, no metadata.
-final class ThumbnailerTests: XCTestCase {
-    var fixtures: Fixtures!
-
-    override func setUpWithError() throws {
-        fixtures = try Fixtures()
-    }
-
-    override func tearDown() {
-        fixtures.remove()
-    }
-
+final class ThumbnailerTests: FixtureTestCase {
     /// Checks one file's derivatives: WebP thumbnail and progressive JPEG preview of the expected
     /// sizes (decoded back with vips), the original's size, no EXIF; returns the preview's path.
     @discardableResult
@@ -137,18 +127,4 @@ final class ThumbnailerTests: XCTestCase {
         XCTAssertEqual(Set(all.map(\.placeholder)).count, 1)
         XCTAssertEqual(all[0].width, 3000)
     }
-}
-
-/// Results written from several threads.
-final class ResultBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: [Result<Derivatives, any Error>?]
-
-    init(count: Int) { stored = Array(repeating: nil, count: count) }
-
-    func set(_ index: Int, _ result: Result<Derivatives, any Error>) {
-        lock.withLock { stored[index] = result }
-    }
-
-    var values: [Result<Derivatives, any Error>?] { lock.withLock { stored } }
 }
