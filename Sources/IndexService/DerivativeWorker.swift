@@ -137,8 +137,9 @@ public final class DerivativeWorker: Service, Sendable {
             }
             switch made {
             case .failure(let error):
-                // The API shows the reason: it names the image, not this service's scratch file.
-                let reason = error.reason.replacingOccurrences(of: "\"\(file)\" ", with: "").replacingOccurrences(of: file, with: "the file")
+                // The API shows the reason: it names the image, not this service's scratch files
+                // (libvips' error buffer is per process, so another file's name can appear too).
+                let reason = Self.withoutScratchPaths(error.reason, scratch: scratch)
                 logger.info("thumbnails: \(key) is unprocessable: \(reason)")
                 return DerivedImage(etag: job.etag, status: .unprocessable, reason: reason)
             case .success(let derivatives):
@@ -151,5 +152,12 @@ public final class DerivativeWorker: Service, Sendable {
                                     placeholder: derivatives.placeholder)
             }
         }
+    }
+
+    /// `text` with the names of scratch files (`<scratch>/<UUID>`, quoted or not) replaced by "the file".
+    static func withoutScratchPaths(_ text: String, scratch: String) -> String {
+        let pattern = "\"?" + NSRegularExpression.escapedPattern(for: scratch) + "/[0-9A-Fa-f-]{36}\"?"
+        guard let regex = try? NSRegularExpression(pattern: pattern) else { return text }
+        return regex.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text), withTemplate: "the file")
     }
 }
