@@ -15,6 +15,9 @@ public struct Thumbnailer: Sendable {
     /// The limits and sizes used.
     public let limits: ThumbnailLimits
 
+    /// Admits one whole-frame (HEIF) decode at a time, process-wide.
+    private static let wholeFrameDecodes = DispatchSemaphore(value: 1)
+
     /// A thumbnailer with these limits; cheap (libvips starts on first use).
     public init(limits: ThumbnailLimits = .init()) {
         self.limits = limits
@@ -24,7 +27,13 @@ public struct Thumbnailer: Sendable {
     /// Throws Unprocessable for every bad input (never crashes).
     public func derivatives(ofFile path: String) throws -> Derivatives {
         try Vips.start()
-        let (width, height) = try uprightSize(ofFile: path)
+        let (width, height, loader) = try uprightSize(ofFile: path)
+        // libheif decodes a whole frame at full size (about 115 MB for 12 MP), where JPEG
+        // shrinks on load: one HEIF decode at a time keeps the pipeline's memory bounded
+        // whatever the concurrency (other formats go on in parallel).
+        let wholeFrame = loader.hasPrefix("VipsForeignLoadHeif")
+        if wholeFrame { Self.wholeFrameDecodes.wait() }
+        defer { if wholeFrame { Self.wholeFrameDecodes.signal() } }
         // One decode: the preview comes from the file with shrink-on-load (JPEG decodes at
         // 1/2, 1/4 or 1/8 scale), is rendered once into memory, and the thumbnail and the
         // placeholder are made from it. Rendering forces the whole decode, so truncated data
@@ -46,7 +55,7 @@ public struct Thumbnailer: Sendable {
     }
 
     /// Reads the header only and refuses what must not be decoded; returns the upright size.
-    func uprightSize(ofFile path: String) throws(Unprocessable) -> (width: Int, height: Int) {
+    func uprightSize(ofFile path: String) throws(Unprocessable) -> (width: Int, height: Int, loader: String) {
         guard let loader = vips_foreign_find_load(path) else {
             throw Vips.takeError(context: "not an image (unknown format)")
         }
@@ -64,7 +73,7 @@ public struct Thumbnailer: Sendable {
         guard pages <= limits.maxFrames else {
             throw Unprocessable(reason: "\(pages) frames is over the limit of \(limits.maxFrames)")
         }
-        return vips_image_get_orientation_swap(header.pointer) != 0 ? (height, width) : (width, height)
+        return vips_image_get_orientation_swap(header.pointer) != 0 ? (height, width, name) : (width, height, name)
     }
 
     /// ThumbHash of the preview scaled into 100x100 (the most ThumbHash reads), as base64.
