@@ -18,7 +18,23 @@ extension IndexServer {
             router.get(RouterPath(asset.path)) { _, _ in Self.response(for: asset) }
             router.head(RouterPath(asset.path)) { _, _ in Self.response(for: asset) }
         }
+        // A gallery's own address, and an image's (its lightbox): the same page, which reads
+        // its location. The page's relative URLs resolve from its root (see index.html).
+        if let page = WebAssets.all.first(where: { $0.path == "/" }) {
+            for path in ["g/:gallery", "g/:gallery/**"] {
+                router.get(RouterPath(path)) { _, context in Self.galleryPage(page, context) }
+                router.head(RouterPath(path)) { _, context in Self.galleryPage(page, context) }
+            }
+        }
         return router
+    }
+
+    /// The page at `g/<gallery>[/<image name>]`, or 404 when the gallery name is not valid.
+    static func galleryPage(_ page: WebAssets.Asset, _ context: BasicRequestContext) -> Response {
+        guard let gallery = context.parameters.get("gallery"), isValidGallery(gallery) else {
+            return error("InvalidGallery", "Gallery names are 1-63 of a-z, 0-9 and '-', starting with a letter or digit.", status: .notFound)
+        }
+        return response(for: page)
     }
 
     /// The HTTP service on `configuration.host:port`, to run in a ServiceGroup; once listening

@@ -185,10 +185,33 @@ final class IndexRoutesTests: IndexTestCase {
         }
     }
 
+    func testGalleryAndImageAddressesServeThePage() async throws {
+        try await makeApp().test(.router) { client in
+            let page = try await client.execute(uri: "/", method: .get) { String(buffer: $0.body) }
+            for uri in ["/g/summer", "/g/summer/", "/g/summer/a.jpg", "/g/2026-fair/b%20c%20%C3%A9t%C3%A9.jpg",
+                        "/g/summer/sub%2Fd.jpg", "/g/summer/sub/d.jpg", "/g/summer?x=1"] {
+                try await client.execute(uri: uri, method: .get) { response in
+                    XCTAssertEqual(response.status, .ok, uri)
+                    XCTAssertEqual(response.headers[.contentType], "text/html; charset=utf-8", uri)
+                    XCTAssertEqual(String(buffer: response.body), page, uri)
+                }
+                try await client.execute(uri: uri, method: .head) { response in
+                    XCTAssertEqual(response.status, .ok, uri)
+                    XCTAssertEqual(response.headers[.contentLength], String(page.utf8.count), uri)
+                }
+            }
+            for uri in ["/g/Summer", "/g/no_such!", "/g/-x/a.jpg", "/g/" + String(repeating: "a", count: 64)] {
+                try await client.execute(uri: uri, method: .get) { response in
+                    XCTAssertEqual(response.status, .notFound, uri)
+                }
+            }
+        }
+    }
+
     func testUnknownPathsAre404() async throws {
         try await makeApp().test(.router) { client in
             for (uri, method) in [("/nope", HTTPRequest.Method.get), ("/api/galleries/summer", .get), ("/api/nope", .get),
-                                  ("/api/uploads", .get), ("/app.js", .post)] {
+                                  ("/api/uploads", .get), ("/app.js", .post), ("/g", .get), ("/g/summer", .post)] {
                 try await client.execute(uri: uri, method: method) { response in
                     XCTAssertTrue([.notFound, .methodNotAllowed].contains(response.status), "\(method) \(uri): \(response.status)")
                 }
