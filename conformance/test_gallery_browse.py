@@ -227,3 +227,79 @@ def test_grid_is_justified_at_two_widths(stack, browser, gallery):
         check_justified(driver, len(keys))
     finally:
         driver.set_window_size(1024, 768)
+
+
+RECORDER_JS = """
+window.__phases = [];
+function note(t) {
+  if (t.classList && t.classList.contains('tile')) {
+    window.__phases.push({key: t.dataset.key, phase: t.dataset.phase, placeholder: t.dataset.placeholder || null,
+                          background: t.querySelector('.thumb').style.backgroundImage.slice(0, 30)});
+  }
+}
+new MutationObserver(function (records) {
+  records.forEach(function (r) {
+    if (r.type === 'attributes') note(r.target);
+    r.addedNodes.forEach(note);
+  });
+}).observe(document.getElementById('grid'), {childList: true, subtree: true, attributes: true, attributeFilter: ['data-phase']});
+"""
+
+
+def test_upload_shows_placeholder_then_thumbnail_then_preview(stack, browser, tmp_path):
+    """Through the page: an upload shows as processing, then the ThumbHash placeholder, then the
+    thumbnail (srcset picks it for a tile narrower than it); the lightbox shows the preview."""
+    from selenium.webdriver.common.by import By
+
+    probe = "probe-" + uuid.uuid4().hex[:8]
+    key = stack.upload(probe, "probe.png", make_png(8, 8, (1, 2, 3)))
+    if "thumbnailUrl" not in stack.wait_indexed(probe, [key])[0]:
+        pytest.skip("the index API has no thumbnailUrl yet (issue 15 backend)")
+
+    driver = browser
+    name = "thumbs-" + uuid.uuid4().hex[:8]
+    driver.get(stack.index + f"/g/{name}")
+    wait_for(lambda: "No photos" in driver.execute_script(
+        "return document.getElementById('grid-status').textContent"), 10, "the empty gallery")
+    driver.execute_script(RECORDER_JS)
+    path = tmp_path / "wide photo.png"
+    path.write_bytes(make_png(400, 300, (200, 40, 40)))   # thumbnail 360 wide, preview 400
+    driver.find_element(By.CSS_SELECTOR, "#files").send_keys(str(path))
+    driver.find_element(By.CSS_SELECTOR, "#upload").click()
+    key = f"{name}/wide photo.png"
+
+    def loaded():
+        t = driver.execute_script(
+            "var t = document.querySelector('#grid .tile'); var i = t && t.querySelector('img');"
+            "return t && i ? {phase: t.dataset.phase, src: i.currentSrc, w: i.naturalWidth,"
+            " tile: t.getBoundingClientRect().width, srcset: i.getAttribute('srcset'), sizes: i.getAttribute('sizes')} : null;")
+        return t if t and t["phase"] == "loaded" else None
+
+    shown = wait_for(loaded, 60, "the thumbnail loaded in the tile", interval=0.2)
+    image = next(i for i in stack.all_images(name) if i["key"] == key)
+    assert image["status"] == "ready" and image["width"] == 400 and image["height"] == 300, image
+    assert shown["tile"] <= 360, shown
+    assert shown["src"] == image["thumbnailUrl"] and shown["w"] > 0, (shown, image)
+    assert image["thumbnailUrl"] in shown["srcset"] and image["previewUrl"] in shown["srcset"], shown
+    assert shown["sizes"].endswith("px"), shown
+
+    phases = [p for p in driver.execute_script("return window.__phases") if p["key"] == key]
+    waiting = [i for i, p in enumerate(phases) if p["phase"] == "waiting"]
+    done = [i for i, p in enumerate(phases) if p["phase"] == "loaded"]
+    assert waiting and done and waiting[0] < done[0], phases
+    assert phases[waiting[0]]["placeholder"] == "true", phases
+    assert phases[waiting[0]]["background"].startswith('url("data:image/png'), phases
+    # The decoded placeholder has the image's aspect (4:3 -> 32x24).
+    ratio = driver.execute_async_script(
+        "var done = arguments[0]; var bg = document.querySelector('#grid .tile .thumb').style.backgroundImage;"
+        "var img = new Image(); img.onload = function () { done(img.naturalWidth / img.naturalHeight); };"
+        "img.onerror = function () { done(0); }; img.src = bg.slice(5, -2);")
+    assert abs(ratio - 4 / 3) < 0.1, ratio
+
+    driver.find_element(By.CSS_SELECTOR, "#grid .tile a.thumb").click()
+    lb = wait_lightbox(driver, key, f"/g/{name}/wide photo.png")
+    preview = wait_for(lambda: driver.execute_script(
+        "var i = document.getElementById('lightbox-image');"
+        "return i.complete && i.naturalWidth > 0 ? {src: i.currentSrc, w: i.naturalWidth} : null;"),
+        10, "the preview in the lightbox")
+    assert preview == {"src": image["previewUrl"], "w": 400}, (preview, lb)
