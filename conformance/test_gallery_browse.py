@@ -303,3 +303,68 @@ def test_upload_shows_placeholder_then_thumbnail_then_preview(stack, browser, tm
         "return i.complete && i.naturalWidth > 0 ? {src: i.currentSrc, w: i.naturalWidth} : null;"),
         10, "the preview in the lightbox")
     assert preview == {"src": image["previewUrl"], "w": 400}, (preview, lb)
+
+
+FAKE_STATUS_JS = """
+(function () {
+  var realFetch = window.fetch;
+  var calls = 0;
+  var none = {thumbnailUrl: null, previewUrl: null, width: null, height: null, placeholder: null, reason: null};
+  window.fetch = async function (url) {
+    var res = await realFetch.apply(this, arguments);
+    if (String(url).indexOf('api/galleries/%s/images') < 0) return res;
+    calls += 1;
+    var body = await res.json();
+    body.images.forEach(function (i) {
+      if (i.name === 'slow.png') {
+        Object.assign(i, none, calls < 3 ? {status: 'processing'}
+          : {status: 'ready', width: 60, height: 30, thumbnailUrl: i.url, previewUrl: i.url});
+      } else if (i.name === 'bad.png') {
+        Object.assign(i, none, {status: 'unprocessable', reason: 'not an image (test)'});
+      }
+    });
+    window.__imageCalls = calls;
+    return new Response(JSON.stringify(body), {status: 200, headers: {'Content-Type': 'application/json'}});
+  };
+})();
+"""
+
+
+def test_processing_is_polled_and_unprocessable_says_why(stack, browser):
+    """Statuses the index will send (issue 15), faked in the page's fetch: a processing image
+    is a square box until a later poll says ready; an unprocessable one shows its reason."""
+    from selenium.webdriver.common.by import By
+
+    driver = browser
+    name = "status-" + uuid.uuid4().hex[:8]
+    keys = [stack.upload(name, n, make_png(w, h, (90, 90, 200))) for n, w, h in
+            (("slow.png", 60, 30), ("bad.png", 20, 20), ("ok.png", 30, 40))]
+    stack.wait_indexed(name, keys)
+    script = driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": FAKE_STATUS_JS % name})
+    try:
+        driver.get(stack.index + f"/g/{name}")
+        wait_tiles(driver, 3)
+        tile_js = ("var t = document.querySelector('#grid .tile[data-key=\"' + arguments[0] + '\"]'); var r = t.getBoundingClientRect();"
+                   "var s = t.querySelector('.tile-state'); var a = t.querySelector('a.thumb');"
+                   "return {status: t.dataset.status, phase: t.dataset.phase, w: r.width, h: r.height, img: !!t.querySelector('img'),"
+                   " text: s ? s.textContent : null, title: a.title};")
+        slow = driver.execute_script(tile_js, f"{name}/slow.png")
+        assert slow["status"] == "processing" and not slow["img"] and "Processing" in slow["text"], slow
+        assert abs(slow["w"] - slow["h"]) <= 1, f"a processing image without a size is square: {slow}"
+        bad = driver.execute_script(tile_js, f"{name}/bad.png")
+        assert bad["status"] == "unprocessable" and not bad["img"], bad
+        assert "not an image (test)" in bad["text"] and bad["title"] == "not an image (test)", bad
+
+        ready = wait_for(lambda: (lambda t: t if t["phase"] == "loaded" else None)(driver.execute_script(tile_js, f"{name}/slow.png")),
+                         15, "the processing image to be re-polled and shown")
+        assert abs(ready["w"] / ready["h"] - 2) < 0.05, f"laid out again with the API's 60x30: {ready}"
+        calls = driver.execute_script("return window.__imageCalls")
+        time.sleep(4)
+        assert driver.execute_script("return window.__imageCalls") == calls, "polling stops once nothing is processing"
+
+        driver.find_element(By.CSS_SELECTOR, f"#grid .tile[data-key='{name}/bad.png'] a.thumb").click()
+        wait_lightbox(driver, f"{name}/bad.png", f"/g/{name}/bad.png")
+        message = driver.execute_script("var m = document.getElementById('lightbox-message'); return m.hidden ? null : m.textContent;")
+        assert message and "not an image (test)" in message, message
+    finally:
+        driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]})
