@@ -368,3 +368,32 @@ def test_processing_is_polled_and_unprocessable_says_why(stack, browser):
         assert message and "not an image (test)" in message, message
     finally:
         driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]})
+
+
+# A ThumbHash of a 45x100 opaque gradient, and pixels of its 14x32 decoding, from an
+# independent implementation (the fast-thumbhash Rust bindings, not needed to run this test).
+THUMBHASH = "mvkJcxqFcIiIh4eHcHQH+Ic="
+THUMBHASH_PIXELS = {(0, 0): [11, 6, 191, 255], (13, 0): [255, 0, 4, 255], (0, 31): [9, 249, 160, 255],
+                    (13, 31): [232, 228, 0, 255], (7, 16): [125, 138, 41, 255]}
+
+
+def test_thumbhash_decoder_matches_the_reference(stack, browser):
+    driver = browser
+    driver.get(stack.index + "/")
+    got = driver.execute_async_script("""
+        var done = arguments[1];
+        var url = window.Shoebox.placeholderURL(arguments[0]);
+        var img = new Image();
+        img.onload = function () {
+          var c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight;
+          var ctx = c.getContext('2d'); ctx.drawImage(img, 0, 0);
+          done({w: c.width, h: c.height, data: Array.from(ctx.getImageData(0, 0, c.width, c.height).data)});
+        };
+        img.onerror = function () { done(null); };
+        img.src = url;
+    """, THUMBHASH)
+    assert got and (got["w"], got["h"]) == (14, 32), got and (got["w"], got["h"])
+    for (x, y), want in THUMBHASH_PIXELS.items():
+        i = 4 * (y * got["w"] + x)
+        assert all(abs(a - b) <= 2 for a, b in zip(got["data"][i:i + 4], want)), ((x, y), got["data"][i:i + 4], want)
+    assert driver.execute_script("return window.Shoebox.placeholderURL('not base64!')") is None
