@@ -6,7 +6,10 @@ fixtures this reuses). Checks that `/g/<gallery>`, `/?gallery=<gallery>` and the
 `/g/<gallery>/<image name>` opens that image's lightbox, keyboard navigation in the lightbox
 (Right, Left, Escape) with the address following, back/forward, and that the grid is laid out
 as justified rows (no overlaps, equal heights per row, full rows filling the width, each tile
-keeping its image's aspect ratio), at two window widths, with a screenshot of each.
+keeping its image's aspect ratio), at two window widths, with a screenshot of each; the
+statuses `processing` (re-polled) and `unprocessable` (reason shown); the ThumbHash decoder
+against reference pixels; and, once the index sends thumbnails, an upload through the page
+showing processing, placeholder, thumbnail, then the preview in the lightbox.
 
 Run from the repo root:  python -m pytest conformance/test_gallery_browse.py -q -s
 """
