@@ -45,9 +45,18 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        .systemLibrary(
+            name: "CVips",
+            pkgConfig: "vips",
+            providers: [.apt(["libvips-dev"])]
+        ),
+        // Fixed-argument C wrappers around libvips's variadic calls (vips_thumbnail(..., NULL)
+        // and the savers), which Swift cannot call.
+        .target(name: "CVipsShim", dependencies: ["CVips"]),
         .target(name: "LMDB", dependencies: ["CLMDB"], swiftSettings: swiftSettings),
         .target(name: "Digests", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
         .target(name: "S3Events", dependencies: ["Digests"], swiftSettings: swiftSettings),
+        .target(name: "Thumbnails", dependencies: ["CVips", "CVipsShim"], swiftSettings: swiftSettings),
         .target(
             name: "ObjectStore",
             dependencies: ["LMDB", "Digests", "S3Events", .product(name: "Logging", package: "swift-log")],
@@ -113,7 +122,7 @@ let package = Package(
         .executableTarget(
             name: "shoebox-index",
             dependencies: [
-                "IndexService", "ShoeboxCommandLine",
+                "IndexService", "ShoeboxCommandLine", "Thumbnails",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -159,6 +168,7 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "S3EventsTests", dependencies: ["S3Events"]),
+        .testTarget(name: "ThumbnailsTests", dependencies: ["Thumbnails"]),
         .testTarget(name: "ShoeboxCommandLineTests", dependencies: ["ShoeboxCommandLine"]),
         .testTarget(name: "ShoeboxHostTests", dependencies: ["ShoeboxHost", "ObjectStore", "S3API"]),
         .testTarget(name: "IndexServiceTests", dependencies: [

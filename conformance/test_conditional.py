@@ -176,40 +176,49 @@ def test_put_if_match(s3, bucket):
 
 
 def test_put_if_match_missing_key(s3, bucket):
-    # AWS user guide ("Conditional write behavior"): If-Match when no current
-    # object exists -> 404 Not Found (NoSuchKey). Some S3 implementations answer
-    # 412 instead; either way the write must not happen.
+    # Issue 17: If-Match with no current object fails its precondition (412), as HTTP's
+    # If-Match does; the write must not happen.
     with pytest.raises(ClientError) as ei:
         s3.put_object(Bucket=bucket, Key="absent", Body=b"v", IfMatch='"0123456789abcdef0123456789abcdef"')
-    assert (sup.http_status(ei.value), sup.error_code(ei.value)) in (
-        (404, "NoSuchKey"), (412, "PreconditionFailed"))
+    assert (sup.http_status(ei.value), sup.error_code(ei.value)) == (412, "PreconditionFailed")
     with pytest.raises(ClientError) as ei:
         s3.head_object(Bucket=bucket, Key="absent")
     assert sup.http_status(ei.value) == 404
 
 
-# AWS PutObject / CompleteMultipartUpload: If-Match "Expects the ETag value as a string",
-# If-None-Match "Expects the '*' (asterisk) character". S3 answers an If-None-Match holding
-# an ETag with 501 NotImplemented, "A header you provided implies functionality that is not
-# implemented" (aws/aws-sdk-ruby#3144 shows it from S3 itself), and so does it the two
-# headers together.
-NOT_IMPLEMENTED = "A header you provided implies functionality that is not implemented"
+# Issue 17: If-None-Match on a write takes ETags as well as '*', compared as HTTP compares
+# them (a list, quoted, W/ ignored): 412 when one is the current object's ETag, otherwise
+# the write proceeds. Both headers together stay 501 NotImplemented.
+OTHER_ETAG = '"0123456789abcdef0123456789abcdef"'
 
 
-def _raw_error(resp) -> tuple[int, str, str]:
-    err = sup.parse_error(resp.content)
-    return resp.status_code, err["Code"], err["Message"]
+def _raw_error(resp) -> tuple[int, str]:
+    return resp.status_code, sup.parse_error(resp.content)["Code"]
 
 
 @pytest.mark.shoebox_only("moto ignores conditional write headers it does not support")
-def test_put_if_none_match_etag_is_not_implemented(s3, obj, signed):
+def test_put_if_none_match_etag(s3, obj, signed):
     b, k, etag = obj
-    for value in (etag, '"0123456789abcdef0123456789abcdef"'):
+    with pytest.raises(ClientError) as ei:
+        s3.put_object(Bucket=b, Key=k, Body=b"new", IfNoneMatch=etag)
+    assert (sup.http_status(ei.value), sup.error_code(ei.value)) == (412, "PreconditionFailed")
+    for value in (f"{OTHER_ETAG}, W/{etag}", etag.strip('"')):
         resp = signed("PUT", f"/{b}/{k}", body=b"new", headers={"If-None-Match": value})
-        assert _raw_error(resp) == (501, "NotImplemented", NOT_IMPLEMENTED)
-        assert sup.parse_error(resp.content).get("Header") == "If-None-Match"
+        assert _raw_error(resp) == (412, "PreconditionFailed"), value
+    assert s3.get_object(Bucket=b, Key=k)["Body"].read() == BODY
+    put = s3.put_object(Bucket=b, Key=k, Body=b"new", IfNoneMatch=OTHER_ETAG)
+    assert put["ETag"] == sup.md5_etag(b"new")
+    assert s3.get_object(Bucket=b, Key=k)["Body"].read() == b"new"
+    # On a missing key no ETag matches: the write proceeds.
+    assert sup.http_status(s3.put_object(Bucket=b, Key="fresh", Body=b"f", IfNoneMatch=OTHER_ETAG)) == 200
+
+
+@pytest.mark.shoebox_only("moto ignores conditional write headers it does not support")
+def test_put_if_none_match_with_if_match_is_not_implemented(s3, obj, signed):
+    b, k, etag = obj
     resp = signed("PUT", f"/{b}/{k}", body=b"new", headers={"If-None-Match": "*", "If-Match": etag})
-    assert _raw_error(resp)[:2] == (501, "NotImplemented")
+    assert _raw_error(resp) == (501, "NotImplemented")
+    assert sup.parse_error(resp.content).get("Header") == "If-None-Match"
     assert s3.get_object(Bucket=b, Key=k)["Body"].read() == BODY
 
 
@@ -234,27 +243,34 @@ def test_complete_multipart_if_none_match_star(s3, bucket):
 
 
 @pytest.mark.multipart
-def test_complete_multipart_if_match(s3, obj):
+@pytest.mark.parametrize("header", [
+    "IfMatch",
+    pytest.param("IfNoneMatch", marks=pytest.mark.shoebox_only("moto ignores conditional write headers it does not support")),
+])
+def test_complete_multipart_conditional(s3, obj, header):
+    # If-Match fails with another ETag and holds with the current one; If-None-Match the reverse.
     b, k, etag = obj
+    failing, holding = (OTHER_ETAG, etag) if header == "IfMatch" else (etag, OTHER_ETAG)
     upload_id, parts = _multipart(s3, b, k)
     with pytest.raises(ClientError) as ei:
         s3.complete_multipart_upload(Bucket=b, Key=k, UploadId=upload_id, MultipartUpload={"Parts": parts},
-                                     IfMatch='"0123456789abcdef0123456789abcdef"')
+                                     **{header: failing})
     assert (sup.http_status(ei.value), sup.error_code(ei.value)) == (412, "PreconditionFailed")
     assert s3.get_object(Bucket=b, Key=k)["Body"].read() == BODY
     done = s3.complete_multipart_upload(Bucket=b, Key=k, UploadId=upload_id, MultipartUpload={"Parts": parts},
-                                        IfMatch=etag)
+                                        **{header: holding})
     assert sup.http_status(done) == 200
     assert s3.get_object(Bucket=b, Key=k)["Body"].read() == b"p" * 1000
 
 
 @pytest.mark.multipart
 @pytest.mark.shoebox_only("moto ignores conditional write headers it does not support")
-def test_complete_multipart_if_none_match_etag_is_not_implemented(s3, obj, signed):
-    b, k, etag = obj
-    upload_id, parts = _multipart(s3, b, k)
-    xml = ("<CompleteMultipartUpload><Part><PartNumber>1</PartNumber>"
-           f"<ETag>{parts[0]['ETag']}</ETag></Part></CompleteMultipartUpload>").encode()
-    resp = signed("POST", f"/{b}/{k}?uploadId={upload_id}", body=xml, headers={"If-None-Match": etag})
-    assert _raw_error(resp) == (501, "NotImplemented", NOT_IMPLEMENTED)
-    assert s3.get_object(Bucket=b, Key=k)["Body"].read() == BODY
+def test_complete_multipart_if_match_missing_key(s3, bucket):
+    upload_id, parts = _multipart(s3, bucket, "mp-absent")
+    with pytest.raises(ClientError) as ei:
+        s3.complete_multipart_upload(Bucket=bucket, Key="mp-absent", UploadId=upload_id,
+                                     MultipartUpload={"Parts": parts}, IfMatch=OTHER_ETAG)
+    assert (sup.http_status(ei.value), sup.error_code(ei.value)) == (412, "PreconditionFailed")
+    with pytest.raises(ClientError) as ei:
+        s3.head_object(Bucket=bucket, Key="mp-absent")
+    assert sup.http_status(ei.value) == 404

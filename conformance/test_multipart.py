@@ -621,8 +621,8 @@ def test_get_and_head_by_part_number(s3, bucket):
     assert head["ContentLength"] == total
     assert sup.http_status(head) == 200
 
-    # AWS: 400 InvalidPart for a part number beyond the object's parts (not 416).
-    expect_error(s3.get_object, "InvalidPart", 400, Bucket=bucket, Key=key, PartNumber=4)
+    # Issue 17: 400 InvalidPartNumber for a part number beyond the object's parts.
+    expect_error(s3.get_object, "InvalidPartNumber", 400, Bucket=bucket, Key=key, PartNumber=4)
     expect_error(s3.head_object, "400", 400, Bucket=bucket, Key=key, PartNumber=4)
 
 
@@ -633,8 +633,9 @@ def test_part_number_one_of_single_part_object(s3, bucket):
     got = s3.get_object(Bucket=bucket, Key="plain", PartNumber=1)
     assert got["Body"].read() == data
     assert got["ContentLength"] == len(data)
-    # AWS: partNumber=1 of a plain object is the whole object; beyond is 400 InvalidPart.
-    expect_error(s3.get_object, "InvalidPart", 400, Bucket=bucket, Key="plain", PartNumber=2)
+    # partNumber=1 of a plain object is the whole object; beyond is 400 InvalidPartNumber.
+    expect_error(s3.get_object, "InvalidPartNumber", 400, Bucket=bucket, Key="plain", PartNumber=2)
+    expect_error(s3.head_object, "400", 400, Bucket=bucket, Key="plain", PartNumber=2)
 
 
 # --------------------------------------------------------------------------

@@ -3,10 +3,26 @@ public import Foundation
 /// What must hold for a write to proceed, checked in the same transaction that publishes it.
 public enum WriteCondition: Sendable, Equatable {
     case none
-    /// `If-None-Match: *`: the key must not exist.
-    case ifNoneMatchAny
+    /// `If-None-Match`: the key must not exist with one of these ETags (unquoted; `*` matches
+    /// any), so a missing key always passes.
+    case ifNoneMatch([String])
     /// `If-Match`: the key must exist with one of these ETags (unquoted; `*` matches any).
     case ifMatch([String])
+
+    /// `If-None-Match: *`: the key must not exist.
+    public static let ifNoneMatchAny = WriteCondition.ifNoneMatch(["*"])
+
+    /// Whether the write may replace the current object, whose ETag is `currentETag` (nil when
+    /// the key has none), as HTTP evaluates the header: a failed check is 412, also for
+    /// If-Match on a missing key.
+    public func holds(currentETag: String?) -> Bool {
+        func listed(_ etags: [String], _ etag: String) -> Bool { etags.contains("*") || etags.contains(etag) }
+        return switch self {
+        case .none: true
+        case .ifNoneMatch(let etags): currentETag.map { !listed(etags, $0) } ?? true
+        case .ifMatch(let etags): currentETag.map { listed(etags, $0) } ?? false
+        }
+    }
 }
 
 /// One object body being written: bytes are stored as they arrive, under a staging mark, and

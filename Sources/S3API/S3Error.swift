@@ -26,6 +26,7 @@ enum S3ErrorCode: String, CaseIterable, Sendable {
     case invalidBucketName = "InvalidBucketName"
     case invalidDigest = "InvalidDigest"
     case invalidPart = "InvalidPart"
+    case invalidPartNumber = "InvalidPartNumber"
     case invalidPolicyDocument = "InvalidPolicyDocument"
     case invalidPartOrder = "InvalidPartOrder"
     case invalidRange = "InvalidRange"
@@ -57,7 +58,7 @@ enum S3ErrorCode: String, CaseIterable, Sendable {
         switch self {
         case .notModified: 304
         case .authorizationHeaderMalformed, .authorizationQueryParametersError, .badDigest, .badRequest, .malformedACLError, .malformedPOSTRequest, .invalidPolicyDocument,
-             .unresolvableGrantByEmailAddress, .unexpectedContent, .illegalLocationConstraint, .entityTooSmall, .invalidPart, .invalidPartOrder, .entityTooLarge, .incompleteBody, .invalidArgument,
+             .unresolvableGrantByEmailAddress, .unexpectedContent, .illegalLocationConstraint, .entityTooSmall, .invalidPart, .invalidPartNumber, .invalidPartOrder, .entityTooLarge, .incompleteBody, .invalidArgument,
              .invalidBucketName, .invalidDigest, .invalidRequest, .invalidURI, .keyTooLong, .malformedXML,
              .xAmzContentSHA256Mismatch:
             400
@@ -90,6 +91,7 @@ enum S3ErrorCode: String, CaseIterable, Sendable {
         case .entityTooLarge: "Your proposed upload exceeds the maximum allowed size"
         case .entityTooSmall: "Your proposed upload is smaller than the minimum allowed object size."
         case .invalidPart: "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."
+        case .invalidPartNumber: "The requested partnumber is not satisfiable"
         case .invalidPolicyDocument: "The content of the form does not meet the conditions specified in the policy document."
         case .invalidPartOrder: "The list of parts was not in ascending order. Parts must be ordered by part number."
         case .noSuchUpload: "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."

@@ -97,8 +97,13 @@ struct S3Request: Sendable {
     /// A scan of the few fields: building an `HTTPField.Name` per lookup (a dozen per
     /// request) cost more than the scan.
     func header(_ name: String) -> String? {
+        Self.header(name, in: head.headerFields)
+    }
+
+    /// The first value of the lower-case `name` in `fields`.
+    static func header(_ name: String, in fields: HTTPFields) -> String? {
         assert(!name.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }, "header names are looked up in lower case")
-        for field in head.headerFields where field.name.canonicalName == name { return field.value }
+        for field in fields where field.name.canonicalName == name { return field.value }
         return nil
     }
 

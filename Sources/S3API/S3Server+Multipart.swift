@@ -23,7 +23,7 @@ extension S3Server {
         var doc = XMLWriter()
         doc.element("InitiateMultipartUploadResult", namespace: true) { x in
             x.leaf("Bucket", bucket.name)
-            x.leaf("Key", key)
+            x.leaf("Key", ifXML10: key)
             x.leaf("UploadId", upload.uploadId)
         }
         return .xml(doc, headers: headers)
@@ -130,9 +130,9 @@ extension S3Server {
         }
         var doc = XMLWriter()
         doc.element("CompleteMultipartUploadResult", namespace: true) { x in
-            x.leaf("Location", "/\(bucket.name)/\(key)")
+            x.leaf("Location", ifXML10: "/\(bucket.name)/\(key)")
             x.leaf("Bucket", bucket.name)
-            x.leaf("Key", key)
+            x.leaf("Key", ifXML10: key)
             x.leaf("ETag", "\"\(record.etag)\"")
             if let checksum = record.checksum {
                 x.leaf("Checksum\(checksum.algorithm.rawValue)", checksum.base64)
@@ -162,7 +162,7 @@ extension S3Server {
         var doc = XMLWriter()
         doc.element("ListPartsResult", namespace: true) { x in
             x.leaf("Bucket", bucket.name)
-            x.leaf("Key", key)
+            x.leaf("Key", ifXML10: key)
             x.leaf("UploadId", upload.uploadId)
             x.leaf("PartNumberMarker", String(marker))
             if let last = parts.last { x.leaf("NextPartNumberMarker", String(last.partNumber)) }

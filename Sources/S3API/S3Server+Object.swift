@@ -98,15 +98,15 @@ extension S3Server {
         if request.header("x-amz-object-lock-mode") != nil { throw S3Error.notImplemented("Object Lock") }
     }
 
-    /// `If-None-Match: *` and `If-Match` on a write. S3 takes only `*` in If-None-Match
-    /// ("Expects the '*' (asterisk) character") and not both headers at once: it answers
-    /// anything else with 501 NotImplemented naming the header, and so does Shoebox.
+    /// `If-None-Match` and `If-Match` on a write, each `*` or a list of ETags (issue 17: not
+    /// only `*` in If-None-Match, as AWS documents). Both headers at once are 501 NotImplemented
+    /// naming the header, as S3 answers them.
     func writeCondition(_ request: S3Request) throws -> WriteCondition {
         if let value = request.header("if-none-match") {
-            guard value.trimmingCharacters(in: .whitespaces) == "*", request.header("if-match") == nil else {
+            guard request.header("if-match") == nil else {
                 throw S3Error(.notImplemented, details: [("Header", "If-None-Match")])
             }
-            return .ifNoneMatchAny
+            return .ifNoneMatch(Self.etagList(value))
         }
         if let value = request.header("if-match") { return .ifMatch(Self.etagList(value)) }
         return .none
@@ -135,9 +135,8 @@ extension S3Server {
                 guard let number = Int(value), number >= 1, number <= MultipartUploadRecord.maximumParts else {
                     throw S3Error(.invalidArgument, "Part number must be an integer between 1 and 10000, inclusive")
                 }
-                // AWS answers 400 InvalidPart (not the 416 its error table lists for InvalidPartNumber)
-                // for a part the object does not have, multipart or not.
-                guard let part = reader.partRange(number) else { throw S3Error(.invalidPart, "The requested partnumber is not satisfiable") }
+                // A part the object does not have, multipart or not: 400 InvalidPartNumber (issue 17).
+                guard let part = reader.partRange(number) else { throw S3Error(.invalidPartNumber) }
                 range = part
                 if !record.parts.isEmpty {
                     status = .partialContent

@@ -1,16 +1,22 @@
+import HTTPTypes
+
 /// Where a write's options are read from, names lower-case in both: the request's headers
 /// (PutObject, CopyObject, CreateMultipartUpload, ACL and bucket writes), or the fields of a
 /// browser form (POST), which carry the same names, except `acl` for `x-amz-acl`.
 enum WriteOptionSource {
-    /// The headers of a request.
-    case headers(S3Request)
+    /// The header fields of a request (only the fields: the enum is built on every write, and
+    /// holding the whole `S3Request` made each build copy and release all of its fields).
+    case requestHeaders(HTTPFields)
     /// The fields of a browser form that precede its file, by lower-cased name.
     case form([String: String])
+
+    /// The options of `request`, from its headers.
+    static func headers(_ request: S3Request) -> WriteOptionSource { .requestHeaders(request.head.headerFields) }
 
     /// The value of `name` (the first, for a repeated header).
     func value(_ name: String) -> String? {
         switch self {
-        case .headers(let request): request.header(name)
+        case .requestHeaders(let fields): S3Request.header(name, in: fields)
         case .form(let fields): fields[name]
         }
     }
@@ -20,8 +26,8 @@ enum WriteOptionSource {
     /// on every write.)
     func forEachField(prefixed prefix: String, _ body: (_ name: String, _ value: String) -> Void) {
         switch self {
-        case .headers(let request):
-            for field in request.head.headerFields {
+        case .requestHeaders(let fields):
+            for field in fields {
                 let name = field.name.canonicalName
                 if name.hasPrefix(prefix) { body(String(name.dropFirst(prefix.count)), field.value) }
             }
@@ -33,7 +39,7 @@ enum WriteOptionSource {
     /// The field naming a canned ACL.
     var cannedACLName: String {
         switch self {
-        case .headers: "x-amz-acl"
+        case .requestHeaders: "x-amz-acl"
         case .form: "acl"
         }
     }
@@ -41,7 +47,7 @@ enum WriteOptionSource {
     /// Whether `x-amz-grant-*` fields are read: a form sets only a canned `acl`, as S3's POST does.
     var carriesGrants: Bool {
         switch self {
-        case .headers: true
+        case .requestHeaders: true
         case .form: false
         }
     }

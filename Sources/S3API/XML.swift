@@ -45,6 +45,14 @@ struct XMLWriter {
         text += "<\(name)>\(Self.escape(value))</\(name)>"
     }
 
+    /// `<name>value</name>`, or nothing when `value` holds a character XML 1.0 cannot carry even
+    /// as a reference (a control character but tab, LF, CR): for documents that echo a request's
+    /// key with no URL encoding to fall back on, which SDKs could not parse at all otherwise
+    /// (botocore#3496); the client knows the key it sent.
+    mutating func leaf(_ name: String, ifXML10 value: String) {
+        if value.unicodeScalars.allSatisfy({ $0.value >= 0x20 || $0 == "\t" || $0 == "\n" || $0 == "\r" }) { leaf(name, value) }
+    }
+
     /// `<name>value</name>` when value is not nil.
     mutating func leaf(_ name: String, _ value: String?) {
         if let value { leaf(name, value) }

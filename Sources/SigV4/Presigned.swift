@@ -65,13 +65,14 @@ public enum Presigned {
         return authorization
     }
 
-    /// `X-Amz-Expires` as S3 checks it, with S3's messages: a number, not negative, at most a
-    /// week. 0 is in range and has expired by the time it is checked ("Request has expired").
+    /// `X-Amz-Expires` checked with S3's messages: not a number is a malformed query; negative or
+    /// over a week is refused as access denied, as an expired URL is (issue 17). 0 is in range
+    /// and has expired by the time it is checked ("Request has expired").
     static func checkedExpires(_ text: String) throws(SigV4Error) -> Int {
         guard let expires = Int(text) else { throw .malformedQueryAuthorization("X-Amz-Expires should be a number") }
-        guard expires >= 0 else { throw .malformedQueryAuthorization("X-Amz-Expires must be non-negative") }
+        guard expires >= 0 else { throw .queryAccessDenied("X-Amz-Expires must be non-negative") }
         guard expires <= maxExpires else {
-            throw .malformedQueryAuthorization(
+            throw .queryAccessDenied(
                 "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than \(maxExpires) seconds")
         }
         return expires

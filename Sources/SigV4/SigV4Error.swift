@@ -20,10 +20,11 @@ public enum SigV4Error: Error, Equatable, Sendable {
     /// A presigned URL past its expiry -> 403 AccessDenied "Request has expired". Carries
     /// when it expired and, for SigV4, its `X-Amz-Expires`, which S3 names in the error.
     case expired(expires: Date, xAmzExpires: Int?)
-    /// A presigned URL's query authentication is incomplete or out of range -> 400
+    /// A presigned URL's query authentication is incomplete or malformed -> 400
     /// AuthorizationQueryParametersError. The string is S3's message.
     case malformedQueryAuthorization(String)
-    /// A SigV2 presigned URL without a usable `Expires` (or `Signature`) -> 403 AccessDenied,
-    /// as S3 answers it. The string is S3's message.
+    /// A presigned URL whose validity is unusable: a SigV2 one without a usable `Expires` (or
+    /// `Signature`), a SigV4 one whose `X-Amz-Expires` is negative or over a week -> 403
+    /// AccessDenied. The string says why.
     case queryAccessDenied(String)
 }

@@ -11,7 +11,7 @@ struct ShoeboxIndex: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shoebox-index",
         abstract: "The Shoebox gallery index: S3 event webhook, gallery queries, upload signing and the gallery page.",
-        subcommands: [Serve.self, ResyncCommand.self],
+        subcommands: [Serve.self, ResyncCommand.self, ThumbnailCommand.self],
         defaultSubcommand: Serve.self
     )
 }

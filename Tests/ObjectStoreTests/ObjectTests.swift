@@ -358,12 +358,12 @@ final class ObjectTests: XCTestCase {
         let v1 = Array("version 1".utf8)
         let v2 = Array("version 2".utf8)
 
-        // If-Match on a missing key: NoSuchKey.
+        // If-Match on a missing key fails its precondition (issue 17).
         do {
             try await store.putObject(bucket: bucket, key: "k", body: v1, condition: .ifMatch(["*"]))
             XCTFail("If-Match on a missing key must fail")
         } catch {
-            XCTAssertEqual(error as? ObjectStoreError, .noSuchKey)
+            XCTAssertEqual(error as? ObjectStoreError, .preconditionFailed)
         }
         // If-None-Match: * on a missing key succeeds.
         let (r1, _) = try await store.putObject(bucket: bucket, key: "k", body: v1, condition: .ifNoneMatchAny)
@@ -400,6 +400,26 @@ final class ObjectTests: XCTestCase {
         XCTAssertEqual(replaced2, r2)
         XCTAssertEqual(try store.readBody(bucket: "bucket", key: "k"), v1)
         XCTAssertEqual(try store.chunkEntries().count, 1, "failed conditional writes leave no chunks")
+    }
+
+    func testIfNoneMatchWithETags() async throws {
+        let (store, bucket) = try await storeWithBucket()
+        let v1 = Array("version 1".utf8)
+        let v2 = Array("version 2".utf8)
+        // No current object: nothing can match.
+        let (r1, _) = try await store.putObject(bucket: bucket, key: "k", body: v1, condition: .ifNoneMatch([md5Hex(v2)]))
+        // The current ETag among those listed: the write does not happen.
+        do {
+            try await store.putObject(bucket: bucket, key: "k", body: v2, condition: .ifNoneMatch(["0123", md5Hex(v1)]))
+            XCTFail("If-None-Match with the current ETag must fail")
+        } catch {
+            XCTAssertEqual(error as? ObjectStoreError, .preconditionFailed)
+        }
+        XCTAssertEqual(try store.object(bucket: bucket, key: "k"), r1)
+        // Other ETags only: it does.
+        let (_, replaced) = try await store.putObject(bucket: bucket, key: "k", body: v2, condition: .ifNoneMatch(["0123"]))
+        XCTAssertEqual(replaced, r1)
+        XCTAssertEqual(try store.readBody(bucket: "bucket", key: "k"), v2)
     }
 
     func testFailedConditionalCommitFreesStagedChunks() async throws {

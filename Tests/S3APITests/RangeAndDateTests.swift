@@ -38,6 +38,10 @@ final class RangeAndDateTests: XCTestCase {
 
     func testXMLEscapingAndParsing() {
         XCTAssertEqual(XMLWriter.escape("a&b<c>\"d'\t"), "a&amp;b&lt;c&gt;&quot;d&apos;&#9;")
+        var writer = XMLWriter()
+        writer.leaf("Key", ifXML10: "tab\there")
+        writer.leaf("Key", ifXML10: "ctl\u{1}key")
+        XCTAssertTrue(writer.text.hasSuffix("<Key>tab&#9;here</Key>"), "a control character XML 1.0 cannot carry leaves the element out")
         let doc = "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet><Object><Key>a&amp;b</Key></Object><Object><Key>c</Key><VersionId>null</VersionId></Object></Delete>"
         let root = XMLElement.parse(Data(doc.utf8))
         XCTAssertEqual(root?.name, "Delete")

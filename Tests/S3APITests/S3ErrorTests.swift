@@ -9,7 +9,7 @@ final class S3ErrorTests: XCTestCase {
         let expected: [S3ErrorCode: Int] = [
             .accessDenied: 403, .accessForbidden: 403, .badRequest: 400, .malformedACLError: 400, .malformedPOSTRequest: 400, .invalidPolicyDocument: 400, .noSuchCORSConfiguration: 404,
             .unresolvableGrantByEmailAddress: 400, .unexpectedContent: 400, .authorizationHeaderMalformed: 400, .authorizationQueryParametersError: 400, .badDigest: 400, .bucketAlreadyExists: 409,
-            .bucketAlreadyOwnedByYou: 409, .bucketNotEmpty: 409, .entityTooLarge: 400, .entityTooSmall: 400, .invalidPart: 400, .invalidPartOrder: 400, .noSuchUpload: 404, .illegalLocationConstraint: 400,
+            .bucketAlreadyOwnedByYou: 409, .bucketNotEmpty: 409, .entityTooLarge: 400, .entityTooSmall: 400, .invalidPart: 400, .invalidPartNumber: 400, .invalidPartOrder: 400, .noSuchUpload: 404, .illegalLocationConstraint: 400,
             .incompleteBody: 400, .insufficientStorage: 507, .internalError: 500, .invalidAccessKeyId: 403,
             .invalidArgument: 400, .invalidBucketName: 400, .invalidDigest: 400, .invalidRange: 416,
             .invalidRequest: 400, .invalidURI: 400, .keyTooLong: 400, .malformedXML: 400, .methodNotAllowed: 405,

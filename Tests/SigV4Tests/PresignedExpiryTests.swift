@@ -2,8 +2,8 @@ import Foundation
 import SigV4
 import XCTest
 
-/// How `Presigned` refuses expiry values, with S3's own codes and messages: `X-Amz-Expires`
-/// not a number, negative or over a week is a malformed query (400); 0 and any URL past its
+/// How `Presigned` refuses expiry values: `X-Amz-Expires` not a number is a malformed query
+/// (400); negative or over a week is AccessDenied (403, issue 17); 0 and any URL past its
 /// time have expired (403); a SigV2 `Expires` that is missing or not a time is AccessDenied (403).
 /// Each is checked before the signature, so the signatures here need not be valid.
 final class PresignedExpiryTests: XCTestCase {
@@ -25,8 +25,8 @@ final class PresignedExpiryTests: XCTestCase {
 
     func testV4ExpiresRange() {
         XCTAssertEqual(v4Error("soon"), .malformedQueryAuthorization("X-Amz-Expires should be a number"))
-        XCTAssertEqual(v4Error("-5"), .malformedQueryAuthorization("X-Amz-Expires must be non-negative"))
-        XCTAssertEqual(v4Error("604801"), .malformedQueryAuthorization(
+        XCTAssertEqual(v4Error("-5"), .queryAccessDenied("X-Amz-Expires must be non-negative"))
+        XCTAssertEqual(v4Error("604801"), .queryAccessDenied(
             "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds"))
         XCTAssertEqual(v4Error("0"), .expired(expires: referenceDate("20260101T115959Z"), xAmzExpires: 0))
         // In range and in time, only the (dummy) signature is wrong.

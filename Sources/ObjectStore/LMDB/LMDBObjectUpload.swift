@@ -211,14 +211,7 @@ extension LMDBObjectStore {
         }
         let objKey = Self.objectKey(bucketId: bucket.id, key: key)
         let existing = try objKey.withUnsafeBytes { try txn.get(objects, key: $0) }.map { try ObjectRecord(decoding: $0) }
-        switch condition {
-        case .none: break
-        case .ifNoneMatchAny:
-            if existing != nil { throw ObjectStoreError.preconditionFailed }
-        case .ifMatch(let etags):
-            guard let existing else { throw ObjectStoreError.noSuchKey }
-            if !etags.contains("*") && !etags.contains(existing.etag) { throw ObjectStoreError.preconditionFailed }
-        }
+        guard condition.holds(currentETag: existing?.etag) else { throw ObjectStoreError.preconditionFailed }
         if let existing { try freeBody(txn, of: existing, keeping: record) }
         try txn.put(objects, key: objKey, value: record.encoded())
         try enqueueEvents(txn, bucket: current, key: key, record: record, context: event)
