@@ -87,7 +87,10 @@ let package = Package(
         .target(
             name: "IndexService",
             dependencies: [
-                "LMDB", "Digests", "S3Events", "SigV4",
+                "LMDB", "Digests", "S3Events", "SigV4", "Thumbnails",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

@@ -18,6 +18,11 @@ public struct ImageRecord: Codable, Sendable, Equatable {
     /// When an event last changed this record (nil when only a listing did): a resync whose
     /// listing started earlier must not undo it.
     public var eventAppliedAt: Date?
+    /// What the thumbnail pipeline made of this or an earlier version (nil: nothing yet).
+    public var derived: DerivedImage?
+
+    /// The derivatives of this version, if the pipeline has finished with it.
+    public var currentDerived: DerivedImage? { derived.flatMap { $0.etag == etag ? $0 : nil } }
 
     public var gallery: String { GalleryIndex.gallery(of: key) ?? "" }
 }
@@ -53,19 +58,22 @@ public struct ListedObject: Sendable {
 ///
 /// Databases: `images` (object key → ``ImageRecord`` JSON, tombstones included), `byTime`
 /// (gallery ‖ 0x00 ‖ inverted upload time ‖ key hash → key, newest first), `galleries`
-/// (name → count and last update).
+/// (name → count and last update), `jobs` (object key → ``DerivativeJob`` JSON, the durable
+/// queue of the thumbnail pipeline).
 public final class GalleryIndex: Sendable {
     let environment: Environment
     let writer: WriteQueue
     let images: Database
     let byTime: Database
     let galleries: Database
+    let jobs: Database
 
     public init(directory: String, mapSize: Int = 64 << 30) throws {
         environment = try Environment(path: directory, mapSize: mapSize)
         images = try environment.openDatabase("images")
         byTime = try environment.openDatabase("byTime")
         galleries = try environment.openDatabase("galleries")
+        jobs = try environment.openDatabase("jobs")
         writer = WriteQueue(environment: environment)
     }
 
@@ -122,8 +130,18 @@ public final class GalleryIndex: Sendable {
     }
 
     /// Within a write transaction: makes `new` the record of its key, keeping `byTime` and
-    /// the gallery counts in step with what was there.
+    /// the gallery counts in step with what was there, and queues the derivative work the
+    /// change needs (derivatives of a new version, or their removal).
     func store(_ txn: Transaction, _ new: ImageRecord, replacing old: ImageRecord?) throws {
+        var new = new
+        if new.deleted {
+            // Its derivatives are being removed: the same content uploaded again needs new ones.
+            new.derived = nil
+            if let old, !old.deleted { try enqueue(txn, key: new.key, DerivativeJob(kind: .remove, etag: "")) }
+        } else {
+            if new.derived == nil { new.derived = old?.derived }
+            if new.currentDerived == nil { try enqueue(txn, key: new.key, DerivativeJob(kind: .make, etag: new.etag)) }
+        }
         let gallery = new.gallery
         var summary = try Array(gallery.utf8).withUnsafeBytes { try txn.get(galleries, key: $0) }
             .map { try Self.decode(GallerySummary.self, $0) } ?? GallerySummary(name: gallery, imageCount: 0, lastUpdate: new.uploaded)
@@ -199,7 +217,12 @@ public final class GalleryIndex: Sendable {
                 guard Self.gallery(of: object.key) != nil else { continue }
                 listed.insert(object.key)
                 let old = try record(txn, key: object.key)
-                if let old, !old.deleted, old.etag == object.etag { continue }
+                if let old, !old.deleted, old.etag == object.etag {
+                    // Indexed already; its derivatives may still be missing (made before the
+                    // pipeline existed, or their job was lost with an older index).
+                    if old.currentDerived == nil { try enqueue(txn, key: old.key, DerivativeJob(kind: .make, etag: old.etag)) }
+                    continue
+                }
                 if let applied = old?.eventAppliedAt, applied >= listingStarted { continue }
                 let new = ImageRecord(key: object.key, size: object.size, etag: object.etag, contentType: object.contentType,
                                       uploaded: object.lastModified, metadata: object.metadata, sequencer: old?.sequencer ?? "",

@@ -56,6 +56,40 @@ package enum IndexAPI {
         package var metadata: [String: String]
         /// Where a browser loads the image (the bucket is public-read for gallery objects).
         package var url: String
+        /// `processing` (no derivatives yet), `ready` or `unprocessable`.
+        package var status: String
+        /// Why the image is unprocessable; else null.
+        package var reason: String?
+        /// The WebP thumbnail (long edge about 360 px) when ready; else null.
+        package var thumbnailUrl: String?
+        /// The JPEG preview (long edge 1440 px) when ready; else null.
+        package var previewUrl: String?
+        /// The original's upright pixel width when ready; else null.
+        package var width: Int?
+        /// The original's upright pixel height when ready; else null.
+        package var height: Int?
+        /// A ThumbHash of the image (standard base64) when ready; else null.
+        package var placeholder: String?
+
+        /// Explicit so that absent values are written as `null`, as the page expects.
+        package func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(key, forKey: .key)
+            try container.encode(name, forKey: .name)
+            try container.encode(size, forKey: .size)
+            try container.encode(etag, forKey: .etag)
+            try container.encode(contentType, forKey: .contentType)
+            try container.encode(uploaded, forKey: .uploaded)
+            try container.encode(metadata, forKey: .metadata)
+            try container.encode(url, forKey: .url)
+            try container.encode(status, forKey: .status)
+            try container.encode(reason, forKey: .reason)
+            try container.encode(thumbnailUrl, forKey: .thumbnailUrl)
+            try container.encode(previewUrl, forKey: .previewUrl)
+            try container.encode(width, forKey: .width)
+            try container.encode(height, forKey: .height)
+            try container.encode(placeholder, forKey: .placeholder)
+        }
     }
 
     /// `POST /events`: how many records of the message changed the index.

@@ -1,3 +1,6 @@
+public import Foundation
+public import Thumbnails
+
 /// Settings of the index service.
 public struct IndexConfiguration: Sendable {
     /// Address to listen on.
@@ -20,6 +23,12 @@ public struct IndexConfiguration: Sendable {
     public var maxUploadSize: UInt64 = 25 << 20
     /// How long presigned uploads stay valid.
     public var uploadExpiry = 300
+    /// How many images the thumbnail pipeline works on at once (each on a thread of its own).
+    public var thumbnailConcurrency = ProcessInfo.processInfo.activeProcessorCount
+    /// Sizes and the limits past which an image is unprocessable.
+    public var thumbnailLimits = ThumbnailLimits()
+    /// A directory only this service uses, for originals being processed (emptied at start).
+    public var scratchDirectory = NSTemporaryDirectory() + "/shoebox-index-\(ProcessInfo.processInfo.processIdentifier)"
 
     /// `s3Endpoint` may end with a slash; it is dropped.
     public init(host: String, port: Int, s3Endpoint: String, bucket: String, region: String, accessKey: String,

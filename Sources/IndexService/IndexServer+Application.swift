@@ -15,6 +15,7 @@ extension IndexServer {
             try self.images(request, gallery: context.parameters.get("gallery") ?? "")
         }
         router.post("api/uploads") { request, _ in try await self.uploads(request) }
+        router.get("metrics") { _, _ in self.metricsResponse() }
         for asset in WebAssets.all {
             router.get(RouterPath(asset.path)) { _, _ in Self.response(for: asset) }
             router.head(RouterPath(asset.path)) { _, _ in Self.response(for: asset) }

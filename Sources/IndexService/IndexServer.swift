@@ -11,8 +11,9 @@ public struct IndexServer: Sendable {
     let index: GalleryIndex
     let configuration: IndexConfiguration
     let logger: Logger
+    let metrics = DerivativeMetrics()
 
-    /// The service over `index`; nothing runs until ``buildApplication()``'s result does.
+    /// The service over `index`; nothing runs until ``services()``' do.
     public init(index: GalleryIndex, configuration: IndexConfiguration, logger: Logger) {
         self.index = index
         self.configuration = configuration
@@ -86,9 +87,17 @@ public struct IndexServer: Sendable {
             return Self.error("InvalidArgument", "The cursor is not valid for this gallery.")
         }
         let images = page.images.map { image in
-            IndexAPI.Image(key: image.key, name: String(String.UnicodeScalarView(image.key.unicodeScalars.dropFirst(image.gallery.unicodeScalars.count + 1))),
-                           size: image.size, etag: image.etag, contentType: image.contentType, uploaded: Self.iso(image.uploaded),
-                           metadata: image.metadata, url: imageURL(image.key))
+            let derived = image.currentDerived
+            let ready = derived?.status == .ready
+            return IndexAPI.Image(
+                key: image.key, name: String(String.UnicodeScalarView(image.key.unicodeScalars.dropFirst(image.gallery.unicodeScalars.count + 1))),
+                size: image.size, etag: image.etag, contentType: image.contentType, uploaded: Self.iso(image.uploaded),
+                metadata: image.metadata, url: imageURL(image.key),
+                status: derived.map { $0.status.rawValue } ?? "processing", reason: derived?.reason,
+                thumbnailUrl: ready ? imageURL(DerivedImage.thumbnailKey(of: image.key)) : nil,
+                previewUrl: ready ? imageURL(DerivedImage.previewKey(of: image.key)) : nil,
+                width: ready ? derived?.width : nil, height: ready ? derived?.height : nil,
+                placeholder: ready ? derived?.placeholder : nil)
         }
         return Self.json(IndexAPI.ImagePage(gallery: gallery, images: images, nextCursor: page.next))
     }

@@ -26,18 +26,19 @@ public struct Resync: Sendable {
     public func run() async throws -> (added: Int, removed: Int) {
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         defer { _ = client.shutdown() }
+        let s3 = S3Client(configuration: configuration, client: client)
         var listing: [ListedObject] = []
         var token: String?
         let started = Date()
         repeat {
             var query = "list-type=2&max-keys=1000"
             if let token { query += "&continuation-token=\(PercentEncoding.uriEncode(token))" }
-            let (status, body, _) = try await send(client, method: "GET", rawPath: "/\(configuration.bucket)", rawQuery: query)
+            let (status, body, _) = try await s3.send(method: "GET", rawPath: "/\(configuration.bucket)", rawQuery: query)
             guard status == 200 else { throw ResyncError.listFailed(status, String(decoding: body, as: UTF8.self)) }
             let page = ListPageParser.parse(Data(body))
-            for entry in page.objects {
-                let (headStatus, _, headers) = try await send(client, method: "HEAD",
-                                                              rawPath: "/\(configuration.bucket)/\(PercentEncoding.uriEncode(entry.key, encodeSlash: false))", rawQuery: "")
+            // Only gallery images are indexed (derivatives and other prefixes are not): no HEAD for the rest.
+            for entry in page.objects where GalleryIndex.gallery(of: entry.key) != nil {
+                let (headStatus, _, headers) = try await s3.send(method: "HEAD", rawPath: s3.objectPath(entry.key))
                 guard headStatus == 200 else { continue }  // deleted meanwhile
                 var metadata: [String: String] = [:]
                 for header in headers where header.name.lowercased().hasPrefix("x-amz-meta-") {
@@ -51,20 +52,6 @@ public struct Resync: Sendable {
         let result = try await index.resync(listing, listingStarted: started)
         logger.info("resync: \(listing.count) objects listed, \(result.added) added or updated, \(result.removed) removed")
         return result
-    }
-
-    private func send(_ client: HTTPClient, method: String, rawPath: String, rawQuery: String) async throws -> (Int, [UInt8], HTTPHeaders) {
-        let (base, host) = IndexServer.split(configuration.s3Endpoint)
-        let signature = configuration.signer.sign(method: method, host: host, rawPath: rawPath, rawQuery: rawQuery,
-                                                  payloadHash: SigV4.emptyPayloadSHA256)
-        var request = HTTPClientRequest(url: base + rawPath + (rawQuery.isEmpty ? "" : "?" + rawQuery))
-        request.method = HTTPMethod(rawValue: method)
-        request.headers.add(name: "x-amz-content-sha256", value: signature.payloadHash)
-        request.headers.add(name: "x-amz-date", value: signature.amzDate)
-        request.headers.add(name: "Authorization", value: signature.authorization)
-        let response = try await client.execute(request, timeout: .seconds(30))
-        let body = try await response.body.collect(upTo: 64 << 20)
-        return (Int(response.status.code), Array(buffer: body), response.headers)
     }
 }
 

@@ -61,6 +61,13 @@ public final class Transaction: @unchecked Sendable {
         return UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)
     }
 
+    /// How many entries `db` holds (from the database's statistics: no scan).
+    public func count(_ db: Database) throws -> Int {
+        var stat = MDB_stat()
+        try check(mdb_stat(handle, db.dbi, &stat))
+        return stat.ms_entries
+    }
+
     /// The value stored under `key`, copied out, or nil.
     public func get(_ db: Database, key: [UInt8]) throws -> [UInt8]? {
         try key.withUnsafeBytes { k in try get(db, key: k).map { Array($0) } }

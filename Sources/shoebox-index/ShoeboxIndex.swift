@@ -32,6 +32,9 @@ struct Options: ParsableArguments {
     @Option(help: "Region of the S3 endpoint.")
     var region: String = "us-east-1"
 
+    @Option(help: "Images the thumbnail pipeline works on at once (default: the number of cores).")
+    var thumbnailJobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
     @Option(help: "Bearer token the S3 server's webhook sends.")
     var webhookToken: String = ProcessInfo.processInfo.environment["SHOEBOX_WEBHOOK_TOKEN"] ?? ""
 
@@ -39,9 +42,13 @@ struct Options: ParsableArguments {
         let listen = try HostPort(address, option: "--address")
         guard !webhookToken.isEmpty else { throw ValidationError("--webhook-token (or SHOEBOX_WEBHOOK_TOKEN) is required") }
         let credentials = RootCredentials.fromEnvironment()
-        return IndexConfiguration(host: listen.host, port: listen.port, s3Endpoint: s3Endpoint, bucket: bucket, region: region,
-                                  accessKey: credentials.accessKey, secretKey: credentials.secretKey,
-                                  webhookToken: webhookToken)
+        var configuration = IndexConfiguration(host: listen.host, port: listen.port, s3Endpoint: s3Endpoint, bucket: bucket, region: region,
+                                               accessKey: credentials.accessKey, secretKey: credentials.secretKey,
+                                               webhookToken: webhookToken)
+        guard thumbnailJobs >= 1 else { throw ValidationError("--thumbnail-jobs must be at least 1") }
+        configuration.thumbnailConcurrency = thumbnailJobs
+        configuration.scratchDirectory = data + "/scratch"
+        return configuration
     }
 }
 
@@ -53,7 +60,7 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "shoebox-index")
         let index = try GalleryIndex(directory: options.data)
         let server = IndexServer(index: index, configuration: try options.configuration(), logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [server.buildApplication()], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(configuration: .init(services: server.services(), gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

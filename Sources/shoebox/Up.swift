@@ -52,11 +52,11 @@ struct Up: AsyncParsableCommand {
                           options: S3ServerOptions(host: s3Host, port: s3Port, region: region),
                           webhooks: [webhook], metrics: registry, logger: logger)
         let index = try GalleryIndex(directory: data + "/index")
-        let indexServer = IndexServer(
-            index: index,
-            configuration: IndexConfiguration(host: indexHost, port: indexPort, s3Endpoint: "http://\(address)", bucket: GalleryBucketProvisioner.bucketName,
-                                              region: region, accessKey: root.accessKey, secretKey: root.secretKey, webhookToken: token),
-            logger: logger)
+        var indexConfiguration = IndexConfiguration(
+            host: indexHost, port: indexPort, s3Endpoint: "http://\(address)", bucket: GalleryBucketProvisioner.bucketName,
+            region: region, accessKey: root.accessKey, secretKey: root.secretKey, webhookToken: token)
+        indexConfiguration.scratchDirectory = data + "/index-scratch"
+        let indexServer = IndexServer(index: index, configuration: indexConfiguration, logger: logger)
         print("""
             Shoebox is up.
               Gallery page:  http://\(indexAddress)/
@@ -65,7 +65,7 @@ struct Up: AsyncParsableCommand {
               Secret key:    \(root.secretKey)
             """)
         fflush(nil)  // shown at once even when stdout is a file or a pipe (nil flushes every stream)
-        let group = ServiceGroup(configuration: .init(services: try s3.services() + [indexServer.buildApplication()],
+        let group = ServiceGroup(configuration: .init(services: try s3.services() + indexServer.services(),
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
