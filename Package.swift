@@ -102,6 +102,10 @@ let package = Package(
             resources: [
                 .embedInCode("Resources/index.html"),
                 .embedInCode("Resources/app.js"),
+                .embedInCode("Resources/thumbhash.js"),
+                .embedInCode("Resources/grid.js"),
+                .embedInCode("Resources/lightbox.js"),
+                .embedInCode("Resources/uploads.js"),
                 .embedInCode("Resources/style.css"),
             ],
             swiftSettings: swiftSettings

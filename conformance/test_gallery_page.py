@@ -6,7 +6,7 @@ creates a gallery by typing its name, uploads three generated PNGs with photogra
 event through the page (POST /api/uploads, then a presigned cross-origin XHR PUT), waits
 for the grid to show them as loaded thumbnails, and checks the stored bytes and metadata
 with boto3. Then it adds 30 images through the API, reloads (the gallery is kept in the
-URL hash) and scrolls: every image must appear exactly once, newest first, with the first
+address, /g/<gallery>) and scrolls: every image must appear exactly once, newest first, with the first
 page only (24) before scrolling. A separate API-level test checks that a cursor is stable
 when images are added between pages (docs/index-api.md).
 
@@ -351,7 +351,7 @@ def test_gallery_page_upload_grid_and_scroll_paging(stack, browser, tmp_path):
 
     done = wait_uploads(driver, 3, "done")
     assert {s["key"] for s in done} == {f"{gallery}/{n}" for n in files}, done
-    assert driver.execute_script("return location.hash") == "#gallery=" + gallery
+    assert driver.execute_script("return location.pathname + location.hash") == "/g/" + gallery
 
     def grid_ready():
         t = tiles(driver)
@@ -410,7 +410,7 @@ def test_gallery_page_upload_grid_and_scroll_paging(stack, browser, tmp_path):
     failed = wait_uploads(driver, 1, "error", timeout=10)
     assert server_message in failed[0]["text"], (failed, server_message)
 
-    # Scroll paging: 30 more images through the API, reload (the hash keeps the gallery).
+    # Scroll paging: 30 more images through the API, reload (the address keeps the gallery).
     more = {}
     for i in range(30):
         name = f"batch-{i:02d}.png"
@@ -419,7 +419,7 @@ def test_gallery_page_upload_grid_and_scroll_paging(stack, browser, tmp_path):
     all_keys = set(more) | {f"{gallery}/{n}" for n in files}
     stack.wait_indexed(gallery, all_keys)
     driver.refresh()
-    assert driver.execute_script("return location.hash") == "#gallery=" + gallery
+    assert driver.execute_script("return location.pathname + location.hash") == "/g/" + gallery
     first = wait_for(lambda: (lambda t: t if len(t) >= PAGE_SIZE else None)(tiles(driver)),
                      10, "the first page of tiles after reload")
     time.sleep(0.5)

@@ -28,6 +28,10 @@ enum WebAssets {
     static let all: [Asset] = [
         Asset(path: "/", contentType: "text/html; charset=utf-8", body: ByteBuffer(bytes: PackageResources.index_html)),
         Asset(path: "app.js", contentType: "application/javascript; charset=utf-8", body: ByteBuffer(bytes: PackageResources.app_js)),
+        Asset(path: "thumbhash.js", contentType: "application/javascript; charset=utf-8", body: ByteBuffer(bytes: PackageResources.thumbhash_js)),
+        Asset(path: "grid.js", contentType: "application/javascript; charset=utf-8", body: ByteBuffer(bytes: PackageResources.grid_js)),
+        Asset(path: "lightbox.js", contentType: "application/javascript; charset=utf-8", body: ByteBuffer(bytes: PackageResources.lightbox_js)),
+        Asset(path: "uploads.js", contentType: "application/javascript; charset=utf-8", body: ByteBuffer(bytes: PackageResources.uploads_js)),
         Asset(path: "style.css", contentType: "text/css; charset=utf-8", body: ByteBuffer(bytes: PackageResources.style_css)),
     ]
 }

@@ -166,6 +166,10 @@ final class IndexRoutesTests: IndexTestCase {
         try await makeApp().test(.router) { client in
             for (uri, type, start) in [("/", "text/html; charset=utf-8", "<!doctype html>"),
                                        ("/app.js", "application/javascript; charset=utf-8", ""),
+                                       ("/thumbhash.js", "application/javascript; charset=utf-8", ""),
+                                       ("/grid.js", "application/javascript; charset=utf-8", ""),
+                                       ("/lightbox.js", "application/javascript; charset=utf-8", ""),
+                                       ("/uploads.js", "application/javascript; charset=utf-8", ""),
                                        ("/style.css", "text/css; charset=utf-8", ":root {")] {
                 let size = try await client.execute(uri: uri, method: .get) { response in
                     XCTAssertEqual(response.status, .ok, uri)
@@ -185,10 +189,37 @@ final class IndexRoutesTests: IndexTestCase {
         }
     }
 
+    func testGalleryAndImageAddressesServeThePage() async throws {
+        try await makeApp().test(.router) { client in
+            let page = try await client.execute(uri: "/", method: .get) { String(buffer: $0.body) }
+            // The page with a relative <base> to its root: one "../" per directory level.
+            for (uri, base) in [("/g/summer", "../"), ("/g/summer/", "../../"), ("/g/summer/a.jpg", "../../"),
+                                ("/g/2026-fair/b%20c%20%C3%A9t%C3%A9.jpg", "../../"), ("/g/summer/sub%2Fd.jpg", "../../"),
+                                ("/g/summer/sub/d.jpg", "../../../"), ("/g/summer?x=/1", "../")] {
+                let expected = page.replacingOccurrences(of: "<head>", with: "<head>\n<base href=\"\(base)\">")
+                try await client.execute(uri: uri, method: .get) { response in
+                    XCTAssertEqual(response.status, .ok, uri)
+                    XCTAssertEqual(response.headers[.contentType], "text/html; charset=utf-8", uri)
+                    XCTAssertEqual(response.headers[.cacheControl], "no-cache", uri)
+                    XCTAssertEqual(String(buffer: response.body), expected, uri)
+                }
+                try await client.execute(uri: uri, method: .head) { response in
+                    XCTAssertEqual(response.status, .ok, uri)
+                    XCTAssertEqual(response.headers[.contentLength], String(expected.utf8.count), uri)
+                }
+            }
+            for uri in ["/g/Summer", "/g/no_such!", "/g/-x/a.jpg", "/g/" + String(repeating: "a", count: 64)] {
+                try await client.execute(uri: uri, method: .get) { response in
+                    XCTAssertEqual(response.status, .notFound, uri)
+                }
+            }
+        }
+    }
+
     func testUnknownPathsAre404() async throws {
         try await makeApp().test(.router) { client in
             for (uri, method) in [("/nope", HTTPRequest.Method.get), ("/api/galleries/summer", .get), ("/api/nope", .get),
-                                  ("/api/uploads", .get), ("/app.js", .post)] {
+                                  ("/api/uploads", .get), ("/app.js", .post), ("/g", .get), ("/g/summer", .post)] {
                 try await client.execute(uri: uri, method: method) { response in
                     XCTAssertTrue([.notFound, .methodNotAllowed].contains(response.status), "\(method) \(uri): \(response.status)")
                 }
