@@ -176,11 +176,11 @@ def test_put_if_match(s3, bucket):
 
 
 def test_put_if_match_missing_key(s3, bucket):
-    # Issue 17: If-Match with no current object fails its precondition (412), as HTTP's
-    # If-Match does; the write must not happen.
+    # If-Match with no current object: 404 NoSuchKey, as the S3 user guide documents for
+    # conditional writes ("If no object exists with the key, S3 returns 404"); nothing is written.
     with pytest.raises(ClientError) as ei:
         s3.put_object(Bucket=bucket, Key="absent", Body=b"v", IfMatch='"0123456789abcdef0123456789abcdef"')
-    assert (sup.http_status(ei.value), sup.error_code(ei.value)) == (412, "PreconditionFailed")
+    assert (sup.http_status(ei.value), sup.error_code(ei.value)) == (404, "NoSuchKey")
     with pytest.raises(ClientError) as ei:
         s3.head_object(Bucket=bucket, Key="absent")
     assert sup.http_status(ei.value) == 404
@@ -270,7 +270,7 @@ def test_complete_multipart_if_match_missing_key(s3, bucket):
     with pytest.raises(ClientError) as ei:
         s3.complete_multipart_upload(Bucket=bucket, Key="mp-absent", UploadId=upload_id,
                                      MultipartUpload={"Parts": parts}, IfMatch=OTHER_ETAG)
-    assert (sup.http_status(ei.value), sup.error_code(ei.value)) == (412, "PreconditionFailed")
+    assert (sup.http_status(ei.value), sup.error_code(ei.value)) == (404, "NoSuchKey")
     with pytest.raises(ClientError) as ei:
         s3.head_object(Bucket=bucket, Key="mp-absent")
     assert sup.http_status(ei.value) == 404

@@ -27,7 +27,7 @@ import requests
 PIL = pytest.importorskip("PIL", reason="pip install pillow")
 from PIL import Image  # noqa: E402
 
-from test_gallery_page import Stack, wait_for  # noqa: E402
+from test_gallery_page import Stack, stack, wait_for  # noqa: E402,F401 (stack: the module's `shoebox up`)
 
 pytestmark = pytest.mark.shoebox_only("needs `shoebox up` (S3 server + gallery index service)")
 
@@ -93,14 +93,6 @@ def many_frames_gif(frames: int) -> bytes:
 # --------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    s = Stack(tmp_path_factory.mktemp("shoebox-thumbs"))
-    s.start()
-    yield s
-    s.stop()
 
 
 @pytest.fixture(scope="module")

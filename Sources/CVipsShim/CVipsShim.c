@@ -1,5 +1,8 @@
 #include "CVipsShim.h"
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 int shoebox_vips_start(const char *program) {
     if (VIPS_INIT(program) != 0) return -1;
@@ -89,4 +92,10 @@ void shoebox_vips_remove_metadata(VipsImage *image) {
             vips_image_remove(image, *field);
     }
     g_strfreev(fields);
+}
+
+void shoebox_release_free_memory(void) {
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
 }

@@ -12,9 +12,16 @@ public enum WriteCondition: Sendable, Equatable {
     /// `If-None-Match: *`: the key must not exist.
     public static let ifNoneMatchAny = WriteCondition.ifNoneMatch(["*"])
 
+    /// Checks the condition against the current object, whose ETag is `currentETag` (nil when
+    /// the key has none). - Throws: NoSuchKey for If-Match on a missing key (as AWS documents
+    /// for conditional writes), PreconditionFailed for any other failed check.
+    public func check(currentETag: String?) throws(ObjectStoreError) {
+        if case .ifMatch = self, currentETag == nil { throw .noSuchKey }
+        guard holds(currentETag: currentETag) else { throw .preconditionFailed }
+    }
+
     /// Whether the write may replace the current object, whose ETag is `currentETag` (nil when
-    /// the key has none), as HTTP evaluates the header: a failed check is 412, also for
-    /// If-Match on a missing key.
+    /// the key has none), as HTTP evaluates the header (If-Match on a missing key fails).
     public func holds(currentETag: String?) -> Bool {
         func listed(_ etags: [String], _ etag: String) -> Bool { etags.contains("*") || etags.contains(etag) }
         return switch self {

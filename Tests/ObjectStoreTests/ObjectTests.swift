@@ -358,12 +358,12 @@ final class ObjectTests: XCTestCase {
         let v1 = Array("version 1".utf8)
         let v2 = Array("version 2".utf8)
 
-        // If-Match on a missing key fails its precondition (issue 17).
+        // If-Match on a missing key: NoSuchKey, as AWS documents for conditional writes.
         do {
             try await store.putObject(bucket: bucket, key: "k", body: v1, condition: .ifMatch(["*"]))
             XCTFail("If-Match on a missing key must fail")
         } catch {
-            XCTAssertEqual(error as? ObjectStoreError, .preconditionFailed)
+            XCTAssertEqual(error as? ObjectStoreError, .noSuchKey)
         }
         // If-None-Match: * on a missing key succeeds.
         let (r1, _) = try await store.putObject(bucket: bucket, key: "k", body: v1, condition: .ifNoneMatchAny)

@@ -41,4 +41,7 @@ int shoebox_vips_webp(VipsImage *in, void **buffer, size_t *length);
 /// chunk with it (caught by ThumbnailerTests).
 void shoebox_vips_remove_metadata(VipsImage *image);
 
+/// Returns memory freed in every malloc arena to the system (glibc's malloc_trim; a no-op elsewhere).
+void shoebox_release_free_memory(void);
+
 #endif

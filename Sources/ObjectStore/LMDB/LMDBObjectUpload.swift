@@ -211,7 +211,7 @@ extension LMDBObjectStore {
         }
         let objKey = Self.objectKey(bucketId: bucket.id, key: key)
         let existing = try objKey.withUnsafeBytes { try txn.get(objects, key: $0) }.map { try ObjectRecord(decoding: $0) }
-        guard condition.holds(currentETag: existing?.etag) else { throw ObjectStoreError.preconditionFailed }
+        try condition.check(currentETag: existing?.etag)
         if let existing { try freeBody(txn, of: existing, keeping: record) }
         try txn.put(objects, key: objKey, value: record.encoded())
         try enqueueEvents(txn, bucket: current, key: key, record: record, context: event)
