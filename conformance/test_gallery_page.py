@@ -418,6 +418,10 @@ def test_gallery_page_upload_grid_and_scroll_paging(stack, browser, tmp_path):
         more[stack.upload(gallery, name, data)] = data
     all_keys = set(more) | {f"{gallery}/{n}" for n in files}
     stack.wait_indexed(gallery, all_keys)
+    # Tiles are laid out from the derivatives' sizes (square while processing): wait for
+    # them so the first page's height, and so what the page loads before any scroll, is stable.
+    wait_for(lambda: all(i["status"] != "processing" for i in stack.all_images(gallery)) or None,
+             90, "the thumbnails of the batch")
     driver.refresh()
     assert driver.execute_script("return location.pathname + location.hash") == "/g/" + gallery
     first = wait_for(lambda: (lambda t: t if len(t) >= PAGE_SIZE else None)(tiles(driver)),

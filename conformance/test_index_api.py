@@ -658,6 +658,11 @@ def test_duplicate_and_out_of_order_events(standalone, plain):
     assert [i["key"] for i in images] == [f"{g}/red flower+1.png", f"{g}/a.png"]
     assert images[0]["name"] == "red flower+1.png"
     assert images[0]["url"] == f"{plain.s3_endpoint}/{BUCKET}/{g}/red%20flower%2B1.png"
+    # The thumbnail pipeline's fields follow (docs/index-api.md); these events name no real
+    # object, so the image is processing, or unprocessable once its download found nothing.
+    derived = {k: images[1].pop(k) for k in ("status", "reason", "thumbnailUrl", "previewUrl", "width", "height", "placeholder")}
+    assert derived["status"] in ("processing", "unprocessable"), derived
+    assert derived["thumbnailUrl"] is None and derived["width"] is None, derived
     assert images[1] == {"key": f"{g}/a.png", "name": "a.png", "size": 111, "etag": "etag-a", "contentType": "image/png",
                          "uploaded": iso(T0), "metadata": meta, "url": f"{plain.s3_endpoint}/{BUCKET}/{g}/a.png"}
     assert gallery_summary(standalone, g) == {"name": g, "imageCount": 2, "lastUpdate": iso(T0 + timedelta(seconds=1))}
