@@ -19,16 +19,13 @@ int shoebox_vips_open_header(const char *path, VipsImage **out) {
     return *out ? 0 : -1;
 }
 
-int shoebox_vips_thumbnail_file(const char *path, int edge, VipsImage **out) {
+int shoebox_vips_thumbnail_file(const char *path, int edge, int has_profile, VipsImage **out) {
     // An embedded ICC profile (Adobe RGB, a printer's CMYK...) is converted to sRGB here.
     // Without one, no export profile is asked for: libvips 8.14 then assumes a fallback
     // import profile that shifts plain sRGB colours (sRGB blue 20,40,220 came out 76,31,222);
     // untagged CMYK and 16-bit images are turned into sRGB by shoebox_vips_srgb8 instead.
-    VipsImage *header = vips_image_new_from_file(path, "access", VIPS_ACCESS_SEQUENTIAL, NULL);
-    if (!header) return -1;
-    gboolean tagged = vips_image_get_typeof(header, VIPS_META_ICC_NAME) != 0;
-    g_object_unref(header);
-    if (tagged)
+    // `has_profile` comes from the header the caller has already read.
+    if (has_profile)
         return vips_thumbnail(path, out, edge, "height", edge, "size", VIPS_SIZE_DOWN,
                               "export_profile", "srgb", "fail_on", VIPS_FAIL_ON_ERROR, NULL);
     return vips_thumbnail(path, out, edge, "height", edge, "size", VIPS_SIZE_DOWN,

@@ -27,7 +27,7 @@ public struct Thumbnailer: Sendable {
     /// Throws Unprocessable for every bad input (never crashes).
     public func derivatives(ofFile path: String) throws -> Derivatives {
         try Vips.start()
-        let (width, height, loader) = try uprightSize(ofFile: path)
+        let (width, height, loader, hasProfile) = try uprightSize(ofFile: path)
         // libheif decodes a whole frame at full size (about 115 MB for 12 MP), where JPEG
         // shrinks on load: one HEIF decode at a time keeps the pipeline's memory bounded
         // whatever the concurrency (other formats go on in parallel).
@@ -46,7 +46,7 @@ public struct Thumbnailer: Sendable {
         // 1/2, 1/4 or 1/8 scale), is rendered once into memory, and the thumbnail and the
         // placeholder are made from it. Rendering forces the whole decode, so truncated data
         // fails here (fail_on), before anything is encoded.
-        let decoded = try Vips.image("cannot decode") { shoebox_vips_thumbnail_file(path, Int32(limits.previewEdge), $0) }
+        let decoded = try Vips.image("cannot decode") { shoebox_vips_thumbnail_file(path, Int32(limits.previewEdge), hasProfile ? 1 : 0, $0) }
         let srgb = try Vips.image("cannot convert to sRGB") { shoebox_vips_srgb8(decoded.pointer, $0) }
         guard let rendered = vips_image_copy_memory(srgb.pointer) else { throw Vips.takeError(context: "cannot decode") }
         let preview = VipsImageHandle(rendered)
@@ -62,8 +62,8 @@ public struct Thumbnailer: Sendable {
                            placeholder: try placeholder(of: preview))
     }
 
-    /// Reads the header only and refuses what must not be decoded; returns the upright size.
-    func uprightSize(ofFile path: String) throws(Unprocessable) -> (width: Int, height: Int, loader: String) {
+    /// Reads the header only and refuses what must not be decoded; returns the upright size, the loader and whether an ICC profile is embedded.
+    func uprightSize(ofFile path: String) throws(Unprocessable) -> (width: Int, height: Int, loader: String, hasProfile: Bool) {
         guard let loader = vips_foreign_find_load(path) else {
             throw Vips.takeError(context: "not an image (unknown format)")
         }
@@ -81,7 +81,8 @@ public struct Thumbnailer: Sendable {
         guard pages <= limits.maxFrames else {
             throw Unprocessable(reason: "\(pages) frames is over the limit of \(limits.maxFrames)")
         }
-        return vips_image_get_orientation_swap(header.pointer) != 0 ? (height, width, name) : (width, height, name)
+        let hasProfile = vips_image_get_typeof(header.pointer, VIPS_META_ICC_NAME) != 0
+        return vips_image_get_orientation_swap(header.pointer) != 0 ? (height, width, name, hasProfile) : (width, height, name, hasProfile)
     }
 
     /// ThumbHash of the preview scaled into 100x100 (the most ThumbHash reads), as base64.

@@ -19,7 +19,7 @@ int shoebox_vips_open_header(const char *path, VipsImage **out);
 
 /// Shrink-on-load thumbnail of the file's first page/frame, long edge <= edge (never
 /// enlarged), EXIF orientation applied, converted to sRGB (CMYK and embedded ICC profiles).
-int shoebox_vips_thumbnail_file(const char *path, int edge, VipsImage **out);
+int shoebox_vips_thumbnail_file(const char *path, int edge, int has_profile, VipsImage **out);
 
 /// The same for an image already in memory (a preview made by the call above).
 int shoebox_vips_thumbnail_image(VipsImage *in, int edge, VipsImage **out);
